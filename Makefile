@@ -1,0 +1,51 @@
+# The two commands: `make run` and `make test`. Everything else is a step they share.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU-only torch wheel lives in a local folder on this project's machines; pip looks there too.
+WHEELS ?= /opt/wheels
+PIP_LINKS := $(if $(wildcard $(WHEELS)),--find-links $(WHEELS),)
+FLASK := $(BIN)/flask --app wsgi
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: run test install db model demo lint bench clean
+
+$(BIN)/.installed: pyproject.toml requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -c requirements/constraints.txt $(PIP_LINKS) -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+db: install
+	$(FLASK) db upgrade
+
+model: install
+	$(BIN)/python -m moderation train --if-stale
+
+demo: db
+	$(FLASK) demo load --if-empty
+
+run: db model demo
+	@echo
+	@echo "  No Contact Forum: http://127.0.0.1:8000"
+	@echo "  Demo moderator: username 'mod_willow', password 'demo-moderator-pass'"
+	@echo "  (Ctrl-C stops it; the data stays in instance/.)"
+	@echo
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:8000 --access-logfile - wsgi:app
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install model lint
+	$(BIN)/python -m pytest
+
+bench: install model
+	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,91 @@
+"""Settings: defaults in code, overrides from FORUM_* environment variables.
+
+Production refuses to start without a secret key; development generates one once
+into the instance folder so sessions survive restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (e.g. production without a secret key)."""
+
+
+def _env_bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret(instance_path: Path) -> str:
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Write with owner-only permissions: this key signs sessions and tokens.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    forum_env = env.get("FORUM_ENV", "development")
+    if forum_env not in {"development", "production"}:
+        raise ConfigError(f"FORUM_ENV must be 'development' or 'production', not {forum_env!r}")
+
+    secret = env.get("FORUM_SECRET_KEY")
+    if not secret:
+        if forum_env == "production":
+            raise ConfigError("FORUM_SECRET_KEY is required when FORUM_ENV=production")
+        secret = _development_secret(instance_path)
+
+    database_url = env.get("FORUM_DATABASE_URL") or f"sqlite:///{instance_path / 'forum.db'}"
+    production = forum_env == "production"
+    return {
+        "FORUM_ENV": forum_env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": env.get("FORUM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "MAIL_SERVER": env.get("FORUM_MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(env.get("FORUM_MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _env_bool(env.get("FORUM_MAIL_USE_TLS")),
+        "MAIL_USERNAME": env.get("FORUM_MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("FORUM_MAIL_PASSWORD") or None,
+        "MAIL_SENDER": env.get("FORUM_MAIL_SENDER", "forum@localhost"),
+        "MODERATION_MODEL": env.get(
+            "MODERATION_MODEL", str(instance_path / "moderation" / "community.ckpt")
+        ),
+        "MODERATION_TOXICITY_MODEL": env.get("MODERATION_TOXICITY_MODEL", "original-small"),
+        # "pipeline" screens every post; "off" publishes everything (only for tests of other areas).
+        "MODERATION_SCREENING": env.get("FORUM_MODERATION_SCREENING", "pipeline"),
+        "RATELIMIT_STORAGE_URI": env.get("FORUM_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_ENABLED": _env_bool(env.get("FORUM_RATELIMIT_ENABLED"), default=True),
+        "RATELIMIT_LOGIN": env.get("FORUM_RATELIMIT_LOGIN", "10 per minute"),
+        "RATELIMIT_REGISTER": env.get("FORUM_RATELIMIT_REGISTER", "5 per hour"),
+        "RATELIMIT_POSTING": env.get("FORUM_RATELIMIT_POSTING", "30 per hour"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "THREADS_PER_PAGE": 20,
+        "POSTS_PER_PAGE": 50,
+        "API_TOKEN_MAX_AGE_DAYS": 30,
+        "CRISIS_RESOURCES": [
+            {"name": "988 Suicide & Crisis Lifeline (US)", "contact": "call or text 988"},
+            {"name": "Samaritans (UK & Ireland)", "contact": "call 116 123"},
+            {"name": "Find a helpline in your country", "contact": "findahelpline.com"},
+            {"name": "If you are in immediate danger", "contact": "call your local emergency number"},
+        ],
+    }

@@ -1,0 +1,48 @@
+"""Typed domain errors. Use cases raise them; one handler per area turns them into HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ForumError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, **self.details}
+
+
+class InvalidInput(ForumError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(ForumError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ForumError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(ForumError):
+    status = 409
+    code = "conflict"
+
+
+class ModerationNudge(ForumError):
+    """Screening would hold or block the text: the author sees why, keeps the text, decides.
+
+    details: decision ("hold"|"block"), category, reasons, nudge (kind wording for the author).
+    """
+
+    status = 422
+    code = "moderation"

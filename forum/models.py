@@ -1,0 +1,280 @@
+"""Database models (SQLAlchemy 2, typed). Models never commit: use cases own the transaction.
+
+Moderated content is soft-hidden through `Post.status`; nothing here deletes a post row.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, always returns aware UTC datetimes (SQLite drops tzinfo)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class DigestFrequency(enum.StrEnum):
+    OFF = "off"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class PostStatus(enum.StrEnum):
+    PUBLISHED = "published"
+    HELD = "held"  # waiting for a moderator; visible to its author and staff only
+    REJECTED = "rejected"  # a moderator declined it; kept for the record, never shown
+    DELETED = "deleted"  # soft-deleted by its author
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    # Lower-cased copy: usernames are unique regardless of case.
+    username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    # Private: never rendered on any page, API answer or email to other members.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER.value)
+    digest_frequency: Mapped[str] = mapped_column(String(8), default=DigestFrequency.WEEKLY.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on password change and suspension: signs out every session and API token.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    def set_password(self, password: str) -> None:
+        # scrypt by default; the test suite configures a cheaper method to stay fast.
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.MODERATOR.value, Role.ADMIN.value)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    @property
+    def is_active(self) -> bool:
+        return self.suspended_at is None
+
+    def is_silenced(self, now: datetime | None = None) -> bool:
+        return self.silenced_until is not None and self.silenced_until > (now or utcnow())
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Thread(db.Model):
+    __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_category_activity", "category_id", "last_activity_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(160))
+    content_warning: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Time of the newest *published* post; drives listing order and the digest.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Published replies (the opening post not counted).
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    # False while the opening post is held: the thread is listed only for its author and staff.
+    is_visible: Mapped[bool] = mapped_column(Boolean, default=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    category: Mapped[Category] = relationship()
+    author: Mapped[User] = relationship()
+    posts: Mapped[list[Post]] = relationship(
+        back_populates="thread", order_by="Post.id", foreign_keys="Post.thread_id"
+    )
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_thread_status", "thread_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The post this one answers (context for screening); None for an opening post.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    is_opening: Mapped[bool] = mapped_column(Boolean, default=False)
+    body_markdown: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=PostStatus.PUBLISHED.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When it became visible to everyone (publish or approval); the digest uses this.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    thread: Mapped[Thread] = relationship(back_populates="posts", foreign_keys=[thread_id])
+    author: Mapped[User] = relationship()
+    parent: Mapped[Post | None] = relationship(remote_side=[id])
+    revisions: Mapped[list[PostRevision]] = relationship(
+        back_populates="post", order_by="PostRevision.id"
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PostStatus.PUBLISHED.value
+
+
+class PostRevision(db.Model):
+    """A previous version of a post, kept when its author edits it."""
+
+    __tablename__ = "post_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    body_markdown: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="revisions")
+
+
+class Support(db.Model):
+    """A "support" reaction: a quiet way to say "I hear you", instead of likes."""
+
+    __tablename__ = "supports"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Block(db.Model):
+    """blocker no longer sees blocked's posts; blocked cannot reply in blocker's threads."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    blocked_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CategoryMute(db.Model):
+    """Categories a member leaves out of their digest."""
+
+    __tablename__ = "category_mutes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # sha256 of the token: a database leak does not hand out working tokens.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Report(db.Model):
+    """A member's report of a post. Reports on one post merge into one moderation case."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("post_id", "reporter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post: Mapped[Post] = relationship()
+    reporter: Mapped[User] = relationship()
+
+
+class DigestDelivery(db.Model):
+    """The digest ledger: one row per member, frequency and period.
+
+    A row is claimed ('sending') before the SMTP call and marked 'sent' after it, so a
+    re-run never sends twice and a run that died midway resumes with what was left.
+    """
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (UniqueConstraint("user_id", "frequency", "period_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    frequency: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSON)

@@ -1,0 +1,316 @@
+"""Use cases for members' writing: threads, replies, edits, deletes, reports, blocks, support.
+
+Each public function is one transaction: it validates, screens, writes and commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+
+from . import screening
+from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge, NotFound
+from .extensions import db
+from .markup import render_markdown
+from .models import (
+    Block,
+    Post,
+    PostRevision,
+    PostStatus,
+    Report,
+    Support,
+    Thread,
+    User,
+    utcnow,
+)
+from .reading import get_category, get_post, get_thread, user_by_username
+
+TITLE_MIN, TITLE_MAX = 3, 160
+BODY_MAX = 20_000
+CONTENT_WARNING_MAX = 120
+REPORT_REASON_MAX = 500
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    post: Post
+    thread: Thread
+    screening: screening.Screening
+
+    @property
+    def status(self) -> str:
+        return self.post.status
+
+    @property
+    def escalate(self) -> bool:
+        return self.screening.escalate
+
+
+def _clean_body(body: object) -> str:
+    if not isinstance(body, str):
+        raise InvalidInput("The post needs some text.", field="body")
+    body = body.replace("\r\n", "\n").strip()
+    if not body:
+        raise InvalidInput("The post needs some text.", field="body")
+    if len(body) > BODY_MAX:
+        raise InvalidInput(
+            f"That post is {len(body):,} characters; the limit is {BODY_MAX:,}. "
+            "Could you split it into a few replies?",
+            field="body",
+        )
+    if "\x00" in body:
+        raise InvalidInput("The post contains characters that can't be stored.", field="body")
+    return body
+
+
+def _clean_title(title: object) -> str:
+    if not isinstance(title, str) or len(title.strip()) < TITLE_MIN:
+        raise InvalidInput(f"A title needs at least {TITLE_MIN} characters.", field="title")
+    title = " ".join(title.split())
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"Titles can be at most {TITLE_MAX} characters.", field="title")
+    return title
+
+
+def _clean_content_warning(content_warning: object) -> str | None:
+    if content_warning is None:
+        return None
+    if not isinstance(content_warning, str):
+        raise InvalidInput("The content warning must be text.", field="content_warning")
+    content_warning = " ".join(content_warning.split())
+    if len(content_warning) > CONTENT_WARNING_MAX:
+        raise InvalidInput(
+            f"Content warnings can be at most {CONTENT_WARNING_MAX} characters.",
+            field="content_warning",
+        )
+    return content_warning or None
+
+
+def _ensure_can_write(author: User) -> None:
+    if author.is_silenced():
+        until = author.silenced_until.strftime("%d %b %Y")
+        raise Forbidden(
+            f"Your account is read-only until {until}. You can still read and support others."
+        )
+
+
+def _screen(body: str, parent_text: str | None, acknowledge_nudge: bool) -> screening.Screening:
+    verdict = screening.screen_text(body, parent_text)
+    if verdict.decision == "block" or (verdict.decision == "hold" and not acknowledge_nudge):
+        raise ModerationNudge(
+            verdict.nudge or "This post may hurt someone. Would you like to rephrase it?",
+            decision=verdict.decision,
+            category=verdict.category,
+            reasons=list(verdict.reasons),
+        )
+    return verdict
+
+
+def _publish(post: Post, thread: Thread) -> None:
+    now = utcnow()
+    post.status = PostStatus.PUBLISHED.value
+    post.published_at = now
+    thread.last_activity_at = now
+    if post.is_opening:
+        thread.is_visible = True
+    else:
+        thread.reply_count = (thread.reply_count or 0) + 1
+
+
+def _status_for(verdict: screening.Screening) -> str:
+    return PostStatus.PUBLISHED.value if verdict.decision == "publish" else PostStatus.HELD.value
+
+
+def create_thread(
+    author: User,
+    category_slug: str,
+    title: str,
+    body: str,
+    content_warning: str | None = None,
+    acknowledge_nudge: bool = False,
+) -> PostOutcome:
+    _ensure_can_write(author)
+    category = get_category(category_slug) if isinstance(category_slug, str) else None
+    if category is None:
+        raise InvalidInput("Please choose a category.", field="category")
+    title = _clean_title(title)
+    body = _clean_body(body)
+    content_warning = _clean_content_warning(content_warning)
+    verdict = _screen(f"{title}\n\n{body}", None, acknowledge_nudge)
+
+    now = utcnow()
+    thread = Thread(
+        category=category, author=author, title=title, content_warning=content_warning,
+        created_at=now, last_activity_at=now, reply_count=0, is_visible=False,
+    )
+    post = Post(
+        thread=thread, author=author, is_opening=True, body_markdown=body,
+        body_html=render_markdown(body), status=PostStatus.HELD.value, created_at=now,
+    )
+    db.session.add_all([thread, post])
+    if _status_for(verdict) == PostStatus.PUBLISHED.value:
+        _publish(post, thread)
+    db.session.flush()
+    screening.record(post, verdict)
+    db.session.commit()
+    return PostOutcome(post=post, thread=thread, screening=verdict)
+
+
+def _is_blocked_by(user: User, other_id: int) -> bool:
+    return db.session.scalar(
+        select(func.count()).select_from(Block).where(
+            Block.blocker_id == other_id, Block.blocked_id == user.id
+        )
+    ) > 0
+
+
+def reply(
+    author: User,
+    thread_id: int,
+    body: str,
+    parent_post_id: int | None = None,
+    acknowledge_nudge: bool = False,
+) -> PostOutcome:
+    _ensure_can_write(author)
+    thread = get_thread(author, thread_id)
+    if thread.author_id != author.id and _is_blocked_by(author, thread.author_id):
+        # The member is not told why: blocks are private to the one who blocks.
+        raise Forbidden("Replies to this thread aren't open to you.")
+    body = _clean_body(body)
+    parent = _reply_parent(author, thread, parent_post_id)
+    verdict = _screen(body, parent.body_markdown if parent else None, acknowledge_nudge)
+
+    post = Post(
+        thread=thread, author=author, parent=parent, is_opening=False, body_markdown=body,
+        body_html=render_markdown(body), status=PostStatus.HELD.value, created_at=utcnow(),
+    )
+    db.session.add(post)
+    if _status_for(verdict) == PostStatus.PUBLISHED.value:
+        _publish(post, thread)
+    db.session.flush()
+    screening.record(post, verdict)
+    db.session.commit()
+    return PostOutcome(post=post, thread=thread, screening=verdict)
+
+
+def _reply_parent(viewer: User, thread: Thread, parent_post_id: int | None) -> Post | None:
+    if parent_post_id is not None:
+        parent = get_post(viewer, parent_post_id)
+        if parent.thread_id != thread.id:
+            raise InvalidInput("You can only reply to a post in the same thread.", field="parent")
+        return parent
+    return db.session.scalar(
+        select(Post).where(Post.thread_id == thread.id, Post.is_opening.is_(True))
+    )
+
+
+def _own_post(user: User, post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or post.status in (PostStatus.DELETED.value, PostStatus.REJECTED.value):
+        raise NotFound("That post doesn't exist or isn't visible to you.")
+    if post.author_id != user.id:
+        if post.status != PostStatus.PUBLISHED.value and not user.is_staff:
+            raise NotFound("That post doesn't exist or isn't visible to you.")
+        raise Forbidden("You can only change your own posts.")
+    return post
+
+
+def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = False) -> PostOutcome:
+    """The author's edit: the old text is kept as a revision, the new one is screened again."""
+    _ensure_can_write(user)
+    post = _own_post(user, post_id)
+    body = _clean_body(body)
+    thread = post.thread
+    parent_text = post.parent.body_markdown if post.parent is not None else None
+    screened_text = f"{thread.title}\n\n{body}" if post.is_opening else body
+    verdict = _screen(screened_text, parent_text, acknowledge_nudge)
+
+    db.session.add(PostRevision(post=post, body_markdown=post.body_markdown, created_at=utcnow()))
+    post.body_markdown = body
+    post.body_html = render_markdown(body)
+    post.edited_at = utcnow()
+    was_published = post.is_published
+    if verdict.decision == "publish":
+        if not was_published:
+            _publish(post, thread)
+    elif was_published:
+        # Hidden again until a moderator looks; the reply count follows what others see.
+        post.status = PostStatus.HELD.value
+        if post.is_opening:
+            thread.is_visible = False
+        else:
+            thread.reply_count = max(0, thread.reply_count - 1)
+    db.session.flush()
+    screening.record(post, verdict)
+    db.session.commit()
+    return PostOutcome(post=post, thread=thread, screening=verdict)
+
+
+def delete_post(user: User, post_id: int) -> Post:
+    """Soft delete by the author. Deleting the opening post removes the thread from listings."""
+    post = _own_post(user, post_id)
+    thread = post.thread
+    if post.is_published and not post.is_opening:
+        thread.reply_count = max(0, thread.reply_count - 1)
+    post.status = PostStatus.DELETED.value
+    if post.is_opening:
+        thread.deleted_at = utcnow()
+    db.session.commit()
+    return post
+
+
+def report_post(reporter: User, post_id: int, reason: str) -> Report:
+    post = get_post(reporter, post_id)
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("Please say briefly what's wrong, so a moderator can help.", field="reason")
+    reason = reason.strip()[:REPORT_REASON_MAX]
+    if post.author_id == reporter.id:
+        raise InvalidInput("You can't report your own post; you can edit or delete it instead.")
+    existing = db.session.scalar(
+        select(Report).where(Report.post_id == post.id, Report.reporter_id == reporter.id)
+    )
+    if existing is not None:
+        raise Conflict("You've already reported this post. A moderator will look at it.")
+    report = Report(post=post, reporter=reporter, reason=reason, created_at=utcnow())
+    db.session.add(report)
+    db.session.flush()
+    screening.record_report(post, report)
+    db.session.commit()
+    return report
+
+
+def block_member(blocker: User, username: str) -> User:
+    target = user_by_username(username)
+    if target.id == blocker.id:
+        raise InvalidInput("You can't block yourself.")
+    exists = db.session.get(Block, (blocker.id, target.id))
+    if exists is None:
+        db.session.add(Block(blocker_id=blocker.id, blocked_id=target.id, created_at=utcnow()))
+        db.session.commit()
+    return target
+
+
+def unblock_member(blocker: User, username: str) -> User:
+    target = user_by_username(username)
+    db.session.execute(
+        delete(Block).where(Block.blocker_id == blocker.id, Block.blocked_id == target.id)
+    )
+    db.session.commit()
+    return target
+
+
+def toggle_support(user: User, post_id: int) -> Post:
+    """Add or withdraw a "support" reaction; returns the post with its new count."""
+    post = get_post(user, post_id)
+    if not post.is_published:
+        raise InvalidInput("You can support a post once it's visible to everyone.")
+    existing = db.session.get(Support, (post.id, user.id))
+    if existing is None:
+        db.session.add(Support(post_id=post.id, user_id=user.id, created_at=utcnow()))
+        post.support_count = (post.support_count or 0) + 1
+    else:
+        db.session.delete(existing)
+        post.support_count = max(0, (post.support_count or 0) - 1)
+    db.session.commit()
+    return post

@@ -1,0 +1,133 @@
+"""Read-side queries shared by pages, the API and the digest: what a viewer may see.
+
+Every query eager-loads what its callers render, so templates never trigger queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import joinedload
+
+from .errors import NotFound
+from .extensions import db
+from .models import Block, Category, Post, PostStatus, Thread, User
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    pages: int
+    total: int
+
+
+def blocked_ids_of(viewer: User | None) -> Select:
+    """Ids of members the viewer has blocked (an empty select for anonymous viewers)."""
+    if viewer is None or not viewer.is_authenticated:
+        return select(Block.blocked_id).where(false())
+    return select(Block.blocked_id).where(Block.blocker_id == viewer.id)
+
+
+def _viewer_id(viewer: User | None) -> int | None:
+    return viewer.id if viewer is not None and viewer.is_authenticated else None
+
+
+def visible_posts_filter(viewer: User | None):
+    """Published posts; held ones too for their author; everything not deleted for staff."""
+    viewer_id = _viewer_id(viewer)
+    if viewer_id is not None and viewer.is_staff:
+        return Post.status.in_([PostStatus.PUBLISHED.value, PostStatus.HELD.value])
+    if viewer_id is None:
+        return Post.status == PostStatus.PUBLISHED.value
+    return or_(
+        Post.status == PostStatus.PUBLISHED.value,
+        (Post.status == PostStatus.HELD.value) & (Post.author_id == viewer_id),
+    )
+
+
+def visible_threads_filter(viewer: User | None):
+    viewer_id = _viewer_id(viewer)
+    live = Thread.deleted_at.is_(None)
+    if viewer_id is not None and viewer.is_staff:
+        return live
+    if viewer_id is None:
+        return live & Thread.is_visible.is_(True)
+    return live & or_(Thread.is_visible.is_(True), Thread.author_id == viewer_id) & (
+        Thread.author_id.not_in(blocked_ids_of(viewer))
+    )
+
+
+def _paginate(query: Select, page: int, per_page: int) -> Page:
+    page = max(1, page)
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    return Page(items=list(result.items), page=page, pages=max(1, result.pages), total=result.total)
+
+
+def list_categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def get_category(slug: str) -> Category:
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        raise NotFound(f"There is no category called {slug!r}.")
+    return category
+
+
+def list_threads(viewer: User | None, category: Category | None, page: int, per_page: int) -> Page[Thread]:
+    query = (
+        select(Thread)
+        .options(joinedload(Thread.author), joinedload(Thread.category))
+        .where(visible_threads_filter(viewer))
+        .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+    )
+    if category is not None:
+        query = query.where(Thread.category_id == category.id)
+    return _paginate(query, page, per_page)
+
+
+def get_thread(viewer: User | None, thread_id: int) -> Thread:
+    thread = db.session.scalar(
+        select(Thread)
+        .options(joinedload(Thread.author), joinedload(Thread.category))
+        .where(Thread.id == thread_id, visible_threads_filter(viewer))
+    )
+    if thread is None:
+        raise NotFound("That thread doesn't exist or isn't visible to you.")
+    return thread
+
+
+def thread_posts(viewer: User | None, thread: Thread, page: int, per_page: int) -> Page[Post]:
+    query = (
+        select(Post)
+        .options(joinedload(Post.author))
+        .where(Post.thread_id == thread.id, visible_posts_filter(viewer))
+        .order_by(Post.id)
+    )
+    if _viewer_id(viewer) is not None:
+        query = query.where(Post.author_id.not_in(blocked_ids_of(viewer)))
+    return _paginate(query, page, per_page)
+
+
+def get_post(viewer: User | None, post_id: int) -> Post:
+    post = db.session.scalar(
+        select(Post)
+        .options(joinedload(Post.author), joinedload(Post.thread))
+        .where(Post.id == post_id, visible_posts_filter(viewer))
+    )
+    if post is None:
+        raise NotFound("That post doesn't exist or isn't visible to you.")
+    return post
+
+
+def user_by_username(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"There is no member called {username!r}.")
+    return user

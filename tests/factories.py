@@ -1,0 +1,27 @@
+"""Test data builders that go through the real use cases."""
+
+from __future__ import annotations
+
+import itertools
+
+from forum import accounts, posting
+from forum.models import User
+
+_counter = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+def make_user(username: str | None = None, role: str = "member", password: str = PASSWORD) -> User:
+    n = next(_counter)
+    username = username or f"member{n}"
+    return accounts.create_user(username, f"{username.lower()}@example.test", password, role=role,
+                                allow_reserved=True)
+
+
+def make_thread(author: User, title: str = "Day 30 of No Contact", body: str = "Some days are easier.",
+                category: str = "going-no-contact", content_warning: str | None = None):
+    return posting.create_thread(author, category, title, body, content_warning=content_warning)
+
+
+def make_reply(author: User, thread_id: int, body: str = "You're not alone in this."):
+    return posting.reply(author, thread_id, body)
