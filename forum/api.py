@@ -1,5 +1,381 @@
-"""(being built)"""
+"""The JSON API at /api/v1 (SPEC §4): thin views over the reading, posting and accounts use cases.
 
-from flask import Blueprint
+Authentication is a bearer token only (`Authorization: Bearer <token>` from `POST /tokens`);
+the session cookie is never consulted here, which is why the blueprint needs no CSRF token.
+Reading routes also answer anonymous callers, with exactly what the public pages show.
+
+Errors are always JSON `{"error", "message"}` (forum/errorpages.py). Request bodies must be
+a JSON object sent with `Content-Type: application/json`: another content type is answered
+with 415 `unsupported_media_type`, a body that isn't valid JSON (or isn't an object) with 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from . import accounts, posting, reading
+from .errors import InvalidInput
+from .extensions import csrf, db, limiter
+from .models import Category, CategoryMute, Post, Thread, User
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# No cookies are read by this blueprint, so there is nothing for a forged request to ride on.
+csrf.exempt(bp)
+
+# Ids are 32-bit integers on PostgreSQL; larger numbers would fail in the database, not here.
+ID = "int(max=2147483647)"
+PAGE_MAX = 100_000
+TOKEN_MAX_LENGTH = 200
+
+
+# --- authentication -------------------------------------------------------------------------
+
+
+def _unauthorized(message: str) -> Response:
+    response = jsonify({"error": "unauthorized", "message": message})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="forum"'
+    return response
+
+
+def _bearer_token() -> str | None:
+    """The token from the Authorization header; "" when the header is there but malformed."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > TOKEN_MAX_LENGTH:
+        return ""
+    return token
+
+
+def _resolve_caller() -> Response | None:
+    """Set g.api_user from the bearer token; a 401 response when a token is given but not valid."""
+    g.api_user = None
+    token = _bearer_token()
+    if token is None:
+        return None
+    user = accounts.user_for_token(token) if token else None
+    if user is None:
+        return _unauthorized(
+            "That token isn't valid (it may have expired or been signed out). "
+            "Please request a new one from POST /api/v1/tokens."
+        )
+    g.api_user = user
+    return None
+
+
+def token_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any):
+        problem = _resolve_caller()
+        if problem is not None:
+            return problem
+        if g.api_user is None:
+            return _unauthorized(
+                "Please sign in: send 'Authorization: Bearer <token>' "
+                "(a token comes from POST /api/v1/tokens)."
+            )
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def token_optional(view: Callable) -> Callable:
+    """Anonymous callers are welcome; a token, when sent, must be valid."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any):
+        problem = _resolve_caller()
+        if problem is not None:
+            return problem
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _caller_key() -> str:
+    return f"api-user:{g.api_user.id}"
+
+
+login_limit = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+# One budget per member for everything that writes text, keyed by member rather than address.
+posting_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_POSTING"], scope="api-posting", key_func=_caller_key
+)
+report_limit = limiter.limit(lambda: current_app.config["RATELIMIT_POSTING"], key_func=_caller_key)
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Answers depend on who asks: never cache them anywhere.
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Authorization")
+    return response
+
+
+# --- request parsing ------------------------------------------------------------------------
+
+
+def _json_object() -> dict[str, Any]:
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            "Please send a JSON object with the header 'Content-Type: application/json'."
+        )
+    try:
+        data = request.get_json()
+    except (BadRequest, RecursionError):
+        raise BadRequest("The request body isn't valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object, like {\"body\": \"...\"}.")
+    return data
+
+
+def _only_fields(data: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
+            field=unknown[0],
+        )
+
+
+def _flag(data: dict[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"'{name}' must be true or false.", field=name)
+    return value
+
+
+def _optional_id(data: dict[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
+        raise InvalidInput(f"'{name}' must be the id of a post.", field=name)
+    return value
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
+        raise BadRequest("'page' must be a whole number from 1.")
+    return int(raw)
+
+
+# --- serialisation --------------------------------------------------------------------------
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _thread_summary(thread: Thread) -> dict[str, Any]:
+    return {
+        "id": thread.id,
+        "title": thread.title,
+        "category": thread.category.slug,
+        "author": thread.author.username,
+        "reply_count": thread.reply_count,
+        "last_activity_at": _timestamp(thread.last_activity_at),
+        "content_warning": thread.content_warning,
+    }
+
+
+def _post(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "author": post.author.username,
+        "body_html": post.body_html,
+        "status": post.status,
+        "created_at": _timestamp(post.created_at),
+        "edited_at": _timestamp(post.edited_at),
+        "is_opening": post.is_opening,
+        "parent_id": post.parent_id,
+        "support_count": post.support_count,
+    }
+
+
+def _outcome(outcome: posting.PostOutcome) -> dict[str, Any]:
+    return {
+        "id": outcome.thread.id,
+        "thread_id": outcome.thread.id,
+        "post_id": outcome.post.id,
+        "status": outcome.status,
+        "escalate": outcome.escalate,
+    }
+
+
+def _muted_category_slugs(user: User) -> list[str]:
+    return list(db.session.scalars(
+        select(Category.slug)
+        .join(CategoryMute, CategoryMute.category_id == Category.id)
+        .where(CategoryMute.user_id == user.id)
+        .order_by(Category.position, Category.slug)
+    ))
+
+
+def _settings(user: User) -> dict[str, Any]:
+    # The email address is deliberately left out: tokens may be handed to other tools, and
+    # the address is the one thing here that could tie a pseudonym to a person.
+    return {
+        "username": user.username,
+        "role": user.role,
+        "digest": user.digest_frequency,
+        "muted_categories": _muted_category_slugs(user),
+    }
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@bp.post("/tokens")
+@login_limit
+def create_token():
+    data = _json_object()
+    user = accounts.authenticate(data.get("username"), data.get("password"))
+    if user is None:
+        return _unauthorized("That username and password don't match. Please try again.")
+    token = accounts.issue_api_token(user, current_app.config["API_TOKEN_MAX_AGE_DAYS"])
+    return jsonify({"token": token}), 201
+
+
+@bp.get("/categories")
+@token_optional
+def categories():
+    return jsonify([
+        {"slug": c.slug, "name": c.name, "description": c.description}
+        for c in reading.list_categories()
+    ])
+
+
+@bp.get("/threads")
+@token_optional
+def threads():
+    slug = request.args.get("category")
+    category = reading.get_category(slug) if slug else None
+    page = reading.list_threads(
+        g.api_user, category, _page_arg(), current_app.config["THREADS_PER_PAGE"]
+    )
+    return jsonify({
+        "items": [_thread_summary(thread) for thread in page.items],
+        "page": page.page,
+        "pages": page.pages,
+        "total": page.total,
+    })
+
+
+@bp.post("/threads")
+@token_required
+@posting_limit
+def create_thread():
+    data = _json_object()
+    _only_fields(data, {"category", "title", "body", "content_warning", "acknowledge_nudge"})
+    outcome = posting.create_thread(
+        g.api_user,
+        data.get("category"),
+        data.get("title"),
+        data.get("body"),
+        content_warning=data.get("content_warning"),
+        acknowledge_nudge=_flag(data, "acknowledge_nudge"),
+    )
+    return jsonify(_outcome(outcome)), 201
+
+
+@bp.get(f"/threads/<{ID}:thread_id>")
+@token_optional
+def thread(thread_id: int):
+    viewer = g.api_user
+    found = reading.get_thread(viewer, thread_id)
+    page = reading.thread_posts(viewer, found, _page_arg(), current_app.config["POSTS_PER_PAGE"])
+    return jsonify({
+        "id": found.id,
+        "title": found.title,
+        "category": found.category.slug,
+        "author": found.author.username,
+        "content_warning": found.content_warning,
+        "reply_count": found.reply_count,
+        "posts": [_post(post) for post in page.items],
+        "page": page.page,
+        "pages": page.pages,
+    })
+
+
+@bp.post(f"/threads/<{ID}:thread_id>/posts")
+@token_required
+@posting_limit
+def create_reply(thread_id: int):
+    data = _json_object()
+    _only_fields(data, {"body", "acknowledge_nudge", "parent_id"})
+    outcome = posting.reply(
+        g.api_user,
+        thread_id,
+        data.get("body"),
+        parent_post_id=_optional_id(data, "parent_id"),
+        acknowledge_nudge=_flag(data, "acknowledge_nudge"),
+    )
+    return jsonify(_outcome(outcome)), 201
+
+
+@bp.patch(f"/posts/<{ID}:post_id>")
+@token_required
+@posting_limit
+def edit_post(post_id: int):
+    data = _json_object()
+    _only_fields(data, {"body", "acknowledge_nudge"})
+    outcome = posting.edit_post(
+        g.api_user, post_id, data.get("body"), acknowledge_nudge=_flag(data, "acknowledge_nudge")
+    )
+    return jsonify({**_outcome(outcome), "post": _post(outcome.post)})
+
+
+@bp.post(f"/posts/<{ID}:post_id>/reports")
+@token_required
+@report_limit
+def report_post(post_id: int):
+    data = _json_object()
+    _only_fields(data, {"reason"})
+    report = posting.report_post(g.api_user, post_id, data.get("reason"))
+    return jsonify({
+        "id": report.id,
+        "post_id": report.post_id,
+        "message": "Thank you for telling us. A moderator will look at it soon.",
+    }), 201
+
+
+@bp.post("/users/<string(maxlength=64):username>/block")
+@token_required
+def block(username: str):
+    posting.block_member(g.api_user, username)
+    return Response(status=204)
+
+
+@bp.delete("/users/<string(maxlength=64):username>/block")
+@token_required
+def unblock(username: str):
+    posting.unblock_member(g.api_user, username)
+    return Response(status=204)
+
+
+@bp.get("/me")
+@token_required
+def me():
+    return jsonify(_settings(g.api_user))
+
+
+@bp.patch("/me")
+@token_required
+def update_me():
+    data = _json_object()
+    _only_fields(data, {"digest"})
+    if "digest" in data:
+        accounts.set_digest_frequency(g.api_user, data["digest"])
+    return jsonify(_settings(g.api_user))

@@ -1,9 +1,57 @@
-"""Click commands registered by the factory."""
+"""Click commands registered by the factory (`flask --app wsgi ...`)."""
 
 from __future__ import annotations
 
+import sys
+
+import click
 from flask import Flask
+from flask.cli import AppGroup
+
+from . import accounts
+from .errors import ForumError
+from .models import Role
+
+users_cli = AppGroup("users", help="Manage member accounts.")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.MEMBER.value,
+    show_default=True,
+    help="What the account may do.",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (its first line) instead of prompting.",
+)
+@click.option(
+    "--allow-reserved",
+    is_flag=True,
+    help="Allow a reserved name such as 'admin' or 'support'.",
+)
+def create_user_command(
+    username: str, email: str, role: str, password_stdin: bool, allow_reserved: bool
+) -> None:
+    """Create an account: USERNAME is public, EMAIL stays private."""
+    if password_stdin:
+        # Only the first line, without its line ending: `echo secret | flask users create ...`.
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(
+            username, email, password, role=role, allow_reserved=allow_reserved
+        )
+    except ForumError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created {user.role} {user.username!r} (id {user.id}).")
 
 
 def register(app: Flask) -> None:
-    pass
+    app.cli.add_command(users_cli)
