@@ -131,7 +131,10 @@ def create_thread(
     acknowledge_nudge: bool = False,
 ) -> PostOutcome:
     _ensure_can_write(author)
-    category = get_category(category_slug) if isinstance(category_slug, str) else None
+    try:
+        category = get_category(category_slug) if isinstance(category_slug, str) else None
+    except NotFound:  # an unknown category is a bad field (422), not a missing page
+        category = None
     if category is None:
         raise InvalidInput("Please choose a category.", field="category")
     title = _clean_title(title)
