@@ -51,8 +51,10 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .board import bp as board_bp
+    from .digest_views import bp as digest_bp
+    from .unsubscribe import bp as unsubscribe_bp
 
-    for blueprint in (auth_bp, board_bp, account_bp, api_bp):
+    for blueprint in (auth_bp, board_bp, account_bp, api_bp, unsubscribe_bp, digest_bp):
         app.register_blueprint(blueprint)
 
 

@@ -54,4 +54,7 @@ def create_user_command(
 
 
 def register(app: Flask) -> None:
+    from .digest_cli import register_digest_cli
+
     app.cli.add_command(users_cli)
+    register_digest_cli(app)

@@ -1,0 +1,642 @@
+"""The email digest: what goes in it (composition) and sending it exactly once (the ledger).
+
+No request globals: everything here runs from the CLI (`flask digest send`) inside an app
+context, and from the preview page.
+
+Composition, for one member and one period
+  threads with new *published* activity in the period (Post.status 'published' and
+  published_at inside it), on live, visible threads whose opening post is published;
+  minus muted categories, threads started by members the recipient blocked, and posts
+  written by them (a thread whose only new activity is theirs drops out). The recipient's
+  own posts are not news to them and don't count as activity either. New threads first,
+  then the most active. A content warning replaces the excerpt.
+
+Delivery ledger (DigestDelivery, one row per member, frequency and period_start)
+  pending → sending (claimed, committed BEFORE the SMTP call) → sent (committed right after)
+                                    ↘ failed (server refused it; retried by the next run)
+  skipped = nothing new for this member in this period (kept so re-runs don't recompute).
+  Claims use SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL plus a conditional
+  UPDATE … RETURNING, so several senders at once never claim the same row.
+  A 'sending' row claimed more than ABANDONED_AFTER ago belongs to a sender that died; it is
+  claimed again. Trade-off, chosen on purpose: at-least-once. A crash in the short window
+  between the server accepting a message and the 'sent' commit (or a connection that drops
+  after the server accepted the data) can send that one digest a second time; the retry
+  reuses the stored Message-ID so mail systems can fold the two. The alternative
+  (at-most-once) would silently drop digests after any crash.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import and_, exists, func, not_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
+from werkzeug.routing import BuildError
+
+from .accounts import set_digest_frequency
+from .errors import NotFound
+from .extensions import db
+from .mailer import MailServerUnavailable, MessageRejected, SmtpTransport
+from .markup import plain_excerpt
+from .models import (
+    Block,
+    Category,
+    CategoryMute,
+    DigestDelivery,
+    DigestFrequency,
+    Post,
+    PostStatus,
+    Thread,
+    User,
+    utcnow,
+)
+
+SITE_NAME = "No Contact Forum"
+FREQUENCIES = (DigestFrequency.DAILY.value, DigestFrequency.WEEKLY.value)
+BATCH_SIZE = 500  # members composed together: a constant number of queries per batch
+CLAIM_CHUNK = 50  # rows claimed at a time, so a claim is always fresh when its mail goes out
+ABANDONED_AFTER = timedelta(minutes=15)
+MAX_ATTEMPTS = 5  # a digest the server refused this often is left as 'failed'
+MAX_ITEMS = 20
+EXCERPT_CHARS = 200
+UNSUBSCRIBE_SALT = "forum.digest.unsubscribe"
+UNSUBSCRIBE_MAX_AGE = timedelta(days=60)
+SETTINGS_FALLBACK_PATH = "/account"
+
+
+class LedgerStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+# ---------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class Period:
+    frequency: str
+    start: datetime
+    end: datetime
+
+    def describe(self) -> str:
+        """'on Tuesday 4 March 2025' or 'in the week of 3–9 March 2025' (UTC)."""
+        if self.frequency == DigestFrequency.DAILY.value:
+            return f"on {_day(self.start, weekday=True)}"
+        last = self.start + timedelta(days=6)
+        if last.month == self.start.month:
+            return f"in the week of {self.start.day}–{_day(last)}"
+        return f"in the week of {_day(self.start)} – {_day(last)}"
+
+
+def _day(value: datetime, weekday: bool = False) -> str:
+    text = f"{value.day} {value:%B %Y}"
+    return f"{value:%A} {text}" if weekday else text
+
+
+def parse_now(text: str | None) -> datetime:
+    """An ISO date-time (naive means UTC); None means the current time."""
+    if not text:
+        return utcnow()
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _period_start(frequency: str, moment: datetime) -> datetime:
+    midnight = datetime.combine(moment.astimezone(UTC).date(), time(0), tzinfo=UTC)
+    if frequency == DigestFrequency.DAILY.value:
+        return midnight
+    if frequency == DigestFrequency.WEEKLY.value:
+        return midnight - timedelta(days=midnight.weekday())  # ISO weeks start on Monday
+    raise ValueError(f"unknown digest frequency {frequency!r}")
+
+
+def _length(frequency: str) -> timedelta:
+    return timedelta(days=1) if frequency == DigestFrequency.DAILY.value else timedelta(days=7)
+
+
+def period_before(frequency: str, now: datetime) -> Period:
+    """The last complete period before `now`: yesterday (UTC), or last ISO week."""
+    end = _period_start(frequency, now)
+    return Period(frequency, end - _length(frequency), end)
+
+
+def period_in_progress(frequency: str, now: datetime) -> Period:
+    """The period the member's next digest will cover, up to now (for the preview)."""
+    return Period(frequency, _period_start(frequency, now), now)
+
+
+# ---------------------------------------------------------------- composition
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: int
+    username: str
+    email: str
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    thread_id: int
+    title: str
+    category: str
+    author: str  # a username, never an email address
+    is_new: bool
+    new_replies: int
+    excerpt: str | None
+    content_warning: str | None
+    url: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    user_id: int
+    username: str
+    period: Period
+    items: tuple[DigestItem, ...]
+    more: int = 0  # threads left out to keep the email short
+
+    @property
+    def thread_count(self) -> int:
+        return len(self.items) + self.more
+
+    @property
+    def is_empty(self) -> bool:
+        return self.thread_count == 0
+
+
+@dataclass
+class _ThreadActivity:
+    id: int
+    title: str
+    category_id: int
+    category: str
+    author_id: int
+    author: str
+    content_warning: str | None
+    excerpt: str | None
+    opened_in_period: bool = False
+    replies_by_author: dict[int, int] = field(default_factory=dict)
+    latest_by_author: dict[int, datetime] = field(default_factory=dict)
+    total_replies: int = 0
+    latest: datetime | None = None
+
+
+class PeriodActivity:
+    """Everything published in one period, loaded once (2 queries) and shared by all members."""
+
+    def __init__(self, period: Period, threads: list[_ThreadActivity]) -> None:
+        self.period = period
+        self.threads = threads
+
+    @classmethod
+    def load(cls, period: Period) -> PeriodActivity:
+        in_period = and_(
+            Post.status == PostStatus.PUBLISHED.value,
+            Post.published_at >= period.start,
+            Post.published_at < period.end,
+        )
+        opening = aliased(Post)
+        thread_rows = db.session.execute(
+            select(
+                Thread.id, Thread.title, Thread.content_warning, Thread.category_id,
+                Category.name, Thread.author_id, User.username, opening.body_html,
+            )
+            .join(Category, Category.id == Thread.category_id)
+            .join(User, User.id == Thread.author_id)
+            .join(opening, and_(opening.thread_id == Thread.id, opening.is_opening.is_(True)))
+            .where(
+                Thread.deleted_at.is_(None),
+                Thread.is_visible.is_(True),
+                opening.status == PostStatus.PUBLISHED.value,
+                Thread.id.in_(select(Post.thread_id).where(in_period)),
+            )
+        ).all()
+        threads: dict[int, _ThreadActivity] = {}
+        for tid, title, warning, category_id, category, author_id, author, body_html in thread_rows:
+            threads[tid] = _ThreadActivity(
+                id=tid, title=title, category_id=category_id, category=category,
+                author_id=author_id, author=author, content_warning=warning,
+                # Computed once per thread, not per member; a warning hides the text.
+                excerpt=None if warning else (plain_excerpt(body_html, EXCERPT_CHARS) or None),
+            )
+        activity_rows = db.session.execute(
+            select(
+                Post.thread_id, Post.author_id, Post.is_opening,
+                func.count(Post.id), func.max(Post.published_at),
+            )
+            .where(in_period)
+            .group_by(Post.thread_id, Post.author_id, Post.is_opening)
+        ).all()
+        for tid, author_id, is_opening, count, latest in activity_rows:
+            thread = threads.get(tid)
+            if thread is None:
+                continue
+            if is_opening:
+                thread.opened_in_period = True
+            else:
+                thread.replies_by_author[author_id] = thread.replies_by_author.get(author_id, 0) + count
+                thread.total_replies += count
+            previous = thread.latest_by_author.get(author_id)
+            if previous is None or latest > previous:
+                thread.latest_by_author[author_id] = latest
+            if thread.latest is None or latest > thread.latest:
+                thread.latest = latest
+        return cls(period, list(threads.values()))
+
+
+def compose_batch(
+    recipients: Sequence[Recipient], activity: PeriodActivity, base_url: str
+) -> dict[int, Digest]:
+    """Digests for many members at once: 2 queries (blocks, mutes) whatever the batch size."""
+    ids = [r.id for r in recipients]
+    blocked: dict[int, set[int]] = defaultdict(set)
+    muted: dict[int, set[int]] = defaultdict(set)
+    if ids and activity.threads:
+        for blocker_id, blocked_id in db.session.execute(
+            select(Block.blocker_id, Block.blocked_id).where(Block.blocker_id.in_(ids))
+        ):
+            blocked[blocker_id].add(blocked_id)
+        for user_id, category_id in db.session.execute(
+            select(CategoryMute.user_id, CategoryMute.category_id).where(CategoryMute.user_id.in_(ids))
+        ):
+            muted[user_id].add(category_id)
+    return {
+        r.id: _compose_one(r, activity, blocked.get(r.id, set()), muted.get(r.id, set()), base_url)
+        for r in recipients
+    }
+
+
+def _compose_one(
+    recipient: Recipient, activity: PeriodActivity, blocked: set[int], muted: set[int],
+    base_url: str,
+) -> Digest:
+    ranked: list[tuple[tuple, DigestItem]] = []
+    me = recipient.id
+    for thread in activity.threads:
+        if thread.category_id in muted or thread.author_id in blocked:
+            continue
+        if blocked:
+            replies = sum(n for a, n in thread.replies_by_author.items() if a not in blocked and a != me)
+            stamps = [t for a, t in thread.latest_by_author.items() if a not in blocked and a != me]
+            latest = max(stamps) if stamps else None
+        else:
+            replies = thread.total_replies - thread.replies_by_author.get(me, 0)
+            latest = thread.latest
+        is_new = thread.opened_in_period and thread.author_id != me
+        if not is_new and replies == 0:
+            continue
+        item = DigestItem(
+            thread_id=thread.id, title=thread.title, category=thread.category,
+            author=thread.author, is_new=is_new, new_replies=replies,
+            excerpt=thread.excerpt, content_warning=thread.content_warning,
+            url=f"{base_url}/threads/{thread.id}",
+        )
+        stamp = latest.timestamp() if latest is not None else 0.0
+        ranked.append(((not is_new, -(replies + is_new), -stamp, -thread.id), item))
+    ranked.sort(key=lambda pair: pair[0])
+    items = tuple(item for _, item in ranked[:MAX_ITEMS])
+    return Digest(recipient.id, recipient.username, activity.period, items,
+                  more=max(0, len(ranked) - MAX_ITEMS))
+
+
+def compose_digest(user: User, period: Period) -> Digest:
+    """One member's digest (the preview page)."""
+    recipient = Recipient(user.id, user.username, user.email)
+    base_url = current_app.config["BASE_URL"]
+    return compose_batch([recipient], PeriodActivity.load(period), base_url)[user.id]
+
+
+# ---------------------------------------------------------------- the message
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=UNSUBSCRIBE_SALT)
+
+
+def make_unsubscribe_token(user_id: int, secret: str | None = None) -> str:
+    """Signed, session-independent: still works after a password change or sign-out."""
+    return _serializer(secret or current_app.config["SECRET_KEY"]).dumps({"u": user_id})
+
+
+class UnsubscribeTokenError(Exception):
+    def __init__(self, expired: bool) -> None:
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+def read_unsubscribe_token(
+    token: str, secret: str | None = None, max_age: timedelta = UNSUBSCRIBE_MAX_AGE
+) -> int:
+    serializer = _serializer(secret or current_app.config["SECRET_KEY"])
+    try:
+        payload = serializer.loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired as exc:
+        raise UnsubscribeTokenError(expired=True) from exc
+    except BadSignature as exc:
+        raise UnsubscribeTokenError(expired=False) from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
+        raise UnsubscribeTokenError(expired=False)
+    return payload["u"]
+
+
+def unsubscribe_url(user_id: int) -> str:
+    return f"{current_app.config['BASE_URL']}/unsubscribe/{make_unsubscribe_token(user_id)}"
+
+
+def unsubscribe(user_id: int) -> User:
+    """Turn a member's digest off (the one-click link). Commits once; repeating is harmless."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("That account no longer exists, so there is nothing to unsubscribe.")
+    if user.digest_frequency != DigestFrequency.OFF.value:
+        set_digest_frequency(user, DigestFrequency.OFF.value)
+    return user
+
+
+def settings_url() -> str:
+    base_url = current_app.config["BASE_URL"]
+    try:
+        path = current_app.url_map.bind("localhost").build("account.settings")
+    except BuildError:
+        path = SETTINGS_FALLBACK_PATH
+    return f"{base_url}{path}"
+
+
+def subject_for(digest: Digest) -> str:
+    n = digest.thread_count
+    noun = "thread" if n == 1 else "threads"
+    return f"Your {digest.period.frequency} {SITE_NAME} digest: {n} {noun}"
+
+
+def render_bodies(digest: Digest, unsubscribe_link: str) -> tuple[str, str]:
+    context: dict[str, Any] = {
+        "digest": digest,
+        "site_name": SITE_NAME,
+        "base_url": current_app.config["BASE_URL"],
+        "settings_url": settings_url(),
+        "unsubscribe_url": unsubscribe_link,
+        "period_text": digest.period.describe(),
+        "subject": subject_for(digest),
+    }
+    return (render_template("email/digest.txt", **context),
+            render_template("email/digest.html", **context))
+
+
+def message_domain() -> str:
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
+def new_message_id() -> str:
+    return make_msgid(idstring="digest", domain=message_domain())
+
+
+def build_message(digest: Digest, to: str, message_id: str | None = None) -> EmailMessage:
+    config = current_app.config
+    link = unsubscribe_url(digest.user_id)
+    text, html = render_bodies(digest, link)
+    message = EmailMessage()
+    message["Subject"] = subject_for(digest)
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = to
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = message_id or new_message_id()
+    message["List-Unsubscribe"] = f"<{link}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+# ---------------------------------------------------------------- delivery
+
+
+@dataclass
+class SendReport:
+    frequency: str
+    period: Period
+    total: int = 0  # members due when the run started
+    sent: int = 0
+    skipped: int = 0  # nothing new for them
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    aborted: str | None = None  # the mail server became unusable; the rest waits for the next run
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.skipped + self.failed
+
+    @property
+    def ok(self) -> bool:
+        return self.aborted is None and self.failed == 0
+
+
+def _claimable(now: datetime):
+    return or_(
+        DigestDelivery.status == LedgerStatus.PENDING.value,
+        and_(DigestDelivery.status == LedgerStatus.FAILED.value,
+             DigestDelivery.attempts < MAX_ATTEMPTS),
+        and_(DigestDelivery.status == LedgerStatus.SENDING.value,
+             DigestDelivery.claimed_at < now - ABANDONED_AFTER),
+    )
+
+
+def _due_recipients(period: Period):
+    """Members on this frequency, not suspended, with no settled ledger row for the period."""
+    settled = exists().where(
+        DigestDelivery.user_id == User.id,
+        DigestDelivery.frequency == period.frequency,
+        DigestDelivery.period_start == period.start,
+        not_(_claimable(utcnow())),
+    )
+    return select(User.id, User.username, User.email).where(
+        User.digest_frequency == period.frequency,
+        User.suspended_at.is_(None),
+        User.created_at < period.end,
+        ~settled,
+    )
+
+
+def count_due(period: Period) -> int:
+    return db.session.scalar(select(func.count()).select_from(_due_recipients(period).subquery()))
+
+
+def _ensure_rows(recipients: Iterable[Recipient], period: Period) -> None:
+    values = [
+        {"user_id": r.id, "frequency": period.frequency, "period_start": period.start,
+         "period_end": period.end, "status": LedgerStatus.PENDING.value, "attempts": 0}
+        for r in recipients
+    ]
+    if not values:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(DigestDelivery).values(values).on_conflict_do_nothing(
+            index_elements=["user_id", "frequency", "period_start"]
+        )
+    )
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class _Claim:
+    row_id: int
+    user_id: int
+    message_id: str
+
+
+def _claim(user_ids: Sequence[int], period: Period) -> list[_Claim]:
+    """Claim the claimable rows of these members; rows another sender holds are skipped."""
+    now = utcnow()
+    candidates = db.session.scalars(
+        select(DigestDelivery.id)
+        .where(
+            DigestDelivery.user_id.in_(user_ids),
+            DigestDelivery.frequency == period.frequency,
+            DigestDelivery.period_start == period.start,
+            _claimable(now),
+        )
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers anyway
+    ).all()
+    if not candidates:
+        db.session.commit()
+        return []
+    # Conditional: a row claimed by someone else between our SELECT and UPDATE (SQLite) is left.
+    claimed = db.session.execute(
+        update(DigestDelivery)
+        .where(DigestDelivery.id.in_(candidates), _claimable(now))
+        .values(status=LedgerStatus.SENDING.value, claimed_at=now,
+                attempts=DigestDelivery.attempts + 1, error=None)
+        .returning(DigestDelivery.id, DigestDelivery.user_id, DigestDelivery.message_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    # One Message-ID per ledger row, kept across retries.
+    fresh = [{"id": row_id, "message_id": new_message_id()}
+             for row_id, _, message_id in claimed if not message_id]
+    if fresh:
+        db.session.execute(update(DigestDelivery), fresh)
+    db.session.commit()
+    ids = {item["id"]: item["message_id"] for item in fresh}
+    return [_Claim(row_id, user_id, message_id or ids[row_id])
+            for row_id, user_id, message_id in claimed]
+
+
+def _set_status(row_ids: Sequence[int], status: LedgerStatus, **values: Any) -> None:
+    if not row_ids:
+        return
+    db.session.execute(
+        update(DigestDelivery)
+        .where(DigestDelivery.id.in_(row_ids), DigestDelivery.status == LedgerStatus.SENDING.value)
+        .values(status=status.value, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _release(row_ids: Sequence[int]) -> None:
+    """Hand unsent claims back (the run stops early): not an attempt, nothing sent."""
+    _set_status(row_ids, LedgerStatus.PENDING, claimed_at=None,
+                attempts=DigestDelivery.attempts - 1)
+
+
+def send_due(
+    frequency: str,
+    now: datetime,
+    transport: SmtpTransport,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[SendReport], None] | None = None,
+) -> SendReport:
+    """Send every digest of this frequency due for the period before `now`.
+
+    Never raises for mail problems: the report says what happened (report.ok).
+    """
+    period = period_before(frequency, now)
+    report = SendReport(frequency, period, total=count_due(period))
+    activity = PeriodActivity.load(period)
+    base_url = current_app.config["BASE_URL"]
+    due = _due_recipients(period).order_by(User.id).limit(batch_size)
+    last_id = 0
+    while True:
+        recipients = [Recipient(*row) for row in db.session.execute(due.where(User.id > last_id))]
+        if not recipients:
+            break
+        last_id = recipients[-1].id
+        digests = compose_batch(recipients, activity, base_url)
+        by_id = {r.id: r for r in recipients}
+        if any(not d.is_empty for d in digests.values()):
+            try:
+                transport.open()  # an outage stops us before anything is claimed
+            except MailServerUnavailable as exc:
+                report.aborted = str(exc)
+                return report
+        _ensure_rows(recipients, period)
+        for start in range(0, len(recipients), CLAIM_CHUNK):
+            chunk = [r.id for r in recipients[start:start + CLAIM_CHUNK]]
+            claims = _claim(chunk, period)
+            empty = [c.row_id for c in claims if digests[c.user_id].is_empty]
+            _set_status(empty, LedgerStatus.SKIPPED, claimed_at=None)
+            report.skipped += len(empty)
+            to_send = [c for c in claims if not digests[c.user_id].is_empty]
+            if not _deliver(to_send, digests, by_id, transport, report):
+                return report
+        if progress is not None:
+            progress(report)
+    return report
+
+
+def _deliver(
+    claims: list[_Claim], digests: dict[int, Digest], recipients: dict[int, Recipient],
+    transport: SmtpTransport, report: SendReport,
+) -> bool:
+    """Send claimed digests one by one; False when the mail server became unusable."""
+    for index, claim in enumerate(claims):
+        try:
+            message = build_message(digests[claim.user_id], recipients[claim.user_id].email,
+                                    claim.message_id)
+            transport.send(message)
+        except MessageRejected as exc:
+            _set_status([claim.row_id], LedgerStatus.FAILED, error=str(exc)[:2000])
+            report.failed += 1
+            report.errors.append(f"member #{claim.user_id}: {exc}")
+            continue
+        except MailServerUnavailable as exc:
+            # Unknown whether the server took this one: count it as failed (retried next run).
+            _set_status([claim.row_id], LedgerStatus.FAILED, error=str(exc)[:2000])
+            report.failed += 1
+            report.errors.append(f"member #{claim.user_id}: {exc}")
+            try:
+                transport.open()  # e.g. a per-connection message limit: one reconnect
+            except MailServerUnavailable as again:
+                _release([c.row_id for c in claims[index + 1:]])
+                report.aborted = str(again)
+                return False
+            continue
+        except BaseException:
+            _release([c.row_id for c in claims[index:]])
+            raise
+        _set_status([claim.row_id], LedgerStatus.SENT, sent_at=utcnow(), error=None)
+        report.sent += 1
+    return True
+
+
+def member_for_unsubscribe(user_id: int) -> User | None:
+    return db.session.get(User, user_id)

@@ -1,0 +1,155 @@
+"""SMTP transport only: opens a connection, sends prepared messages, closes.
+
+What to send and when is `digest.py`'s business. Two kinds of failure are kept apart so the
+caller can decide: `MailServerUnavailable` (can't connect, log in, start TLS, or the connection
+dropped: nothing more can be sent right now) and `MessageRejected` (the server refused this one
+message; others may still go through).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+
+
+class MailError(RuntimeError):
+    """Base class for delivery problems."""
+
+
+class MailServerUnavailable(MailError):
+    """The mail server can't be reached or used right now."""
+
+
+class MessageRejected(MailError):
+    """The server refused one message (bad recipient, temporary failure, …)."""
+
+
+class SmtpTransport:
+    """One reusable SMTP connection. Use as a context manager, or call open()/close()."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        use_tls: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.use_tls = use_tls
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SmtpTransport:
+        return cls(
+            host=config["MAIL_SERVER"],
+            port=int(config["MAIL_PORT"]),
+            use_tls=bool(config.get("MAIL_USE_TLS")),
+            username=config.get("MAIL_USERNAME") or None,
+            password=config.get("MAIL_PASSWORD") or None,
+            timeout=float(config.get("MAIL_TIMEOUT", 30.0)),
+        )
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def is_open(self) -> bool:
+        return self._smtp is not None
+
+    def open(self) -> None:
+        """Connect (and STARTTLS, and log in) unless already connected."""
+        if self._smtp is not None:
+            return
+        try:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailServerUnavailable(
+                f"could not connect to the mail server at {self.address}: {exc}"
+            ) from exc
+        try:
+            smtp.ehlo()
+            if self.use_tls:
+                # Never fall back to plain text when TLS was asked for.
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except (OSError, smtplib.SMTPException) as exc:
+            _quietly_close(smtp)
+            raise MailServerUnavailable(
+                f"the mail server at {self.address} could not be used: {exc}"
+            ) from exc
+        self._smtp = smtp
+
+    def send(self, message: EmailMessage) -> None:
+        """Send one message; raises MessageRejected or MailServerUnavailable."""
+        self.open()
+        assert self._smtp is not None
+        try:
+            refused = self._smtp.send_message(message)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+            self._reset()
+            raise MessageRejected(_describe(exc)) from exc
+        except smtplib.SMTPSenderRefused as exc:
+            # The sender address is refused: every other message would fail the same way.
+            self._reset()
+            raise MailServerUnavailable(
+                f"the mail server at {self.address} refused the sender address: {_describe(exc)}"
+            ) from exc
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.close()
+            raise MailServerUnavailable(
+                f"lost the connection to the mail server at {self.address}: {exc}"
+            ) from exc
+        except smtplib.SMTPException as exc:
+            self._reset()
+            raise MessageRejected(_describe(exc)) from exc
+        if refused:
+            raise MessageRejected(f"recipient refused: {refused}")
+
+    def _reset(self) -> None:
+        # After a refused transaction, RSET so the next message starts clean.
+        if self._smtp is None:
+            return
+        try:
+            self._smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            smtp, self._smtp = self._smtp, None
+            _quietly_close(smtp)
+
+    def __enter__(self) -> SmtpTransport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _quietly_close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def _describe(exc: smtplib.SMTPException) -> str:
+    code = getattr(exc, "smtp_code", None)
+    error = getattr(exc, "smtp_error", None)
+    if isinstance(error, bytes):
+        error = error.decode("utf-8", "replace")
+    if code is not None:
+        return f"{code} {error}"
+    return str(exc)
