@@ -1,5 +1,70 @@
-"""(being built)"""
+"""A member's settings: digest frequency, categories muted from the digest, password."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("account", __name__)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
+
+from . import accounts, preferences, reading
+from .errors import InvalidInput
+from .forms import DigestSettingsForm, PasswordChangeForm, apply_error
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _member():
+    return current_user._get_current_object()
+
+
+def _render(digest_form: DigestSettingsForm, password_form: PasswordChangeForm, status: int = 200):
+    return render_template(
+        "account/settings.html", digest_form=digest_form, password_form=password_form
+    ), status
+
+
+def _digest_form(formdata=None) -> DigestSettingsForm:
+    kwargs = {} if formdata is not None else {"formdata": None}
+    form = DigestSettingsForm(prefix="digest", **kwargs)
+    form.muted.choices = [(c.slug, c.name) for c in reading.list_categories()]
+    if formdata is None:
+        form.digest.data = _member().digest_frequency
+        form.muted.data = preferences.muted_category_slugs(_member())
+    return form
+
+
+@bp.route("/settings")
+@login_required
+def settings():
+    return _render(_digest_form(), PasswordChangeForm(prefix="password", formdata=None))
+
+
+@bp.route("/settings/digest", methods=["POST"])
+@login_required
+def save_digest():
+    form = _digest_form(request.form)
+    if form.validate_on_submit():
+        try:
+            preferences.save_digest_settings(_member(), form.digest.data, form.muted.data or [])
+        except InvalidInput as error:
+            apply_error(form, error)
+        else:
+            flash("Your digest settings are saved.", "success")
+            return redirect(url_for("account.settings"))
+    return _render(form, PasswordChangeForm(prefix="password", formdata=None), 422)
+
+
+@bp.route("/settings/password", methods=["POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm(prefix="password")
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(_member(), form.current_password.data, form.password.data)
+        except InvalidInput as error:
+            apply_error(form, error)
+        else:
+            # The password change signed out every session; keep this one signed in.
+            login_user(_member())
+            flash("Your password is changed. Any other devices are signed out.", "success")
+            return redirect(url_for("account.settings"))
+    return _render(_digest_form(), form, 422)

@@ -1,5 +1,314 @@
-"""(being built)"""
+"""The forum pages: index, categories, threads, writing, and a member's safety actions.
 
-from flask import Blueprint
+Views stay thin: parse the form, call a use case (posting / reading / preferences), then
+render or redirect. Every write route checks the signed-in member on the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+
+from . import posting, preferences, reading
+from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge
+from .extensions import limiter
+from .forms import (
+    ActionForm,
+    EditPostForm,
+    ReplyForm,
+    ReportForm,
+    ThreadForm,
+    apply_error,
+    safe_next_url,
+)
+from .models import PostStatus, Thread
 
 bp = Blueprint("board", __name__)
+
+LATEST_ON_INDEX = 10
+HELD_NOTE = "Thanks — a moderator will look at it soon; only you can see it until then."
+
+
+def _viewer():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _posting_key() -> str:
+    # Per member when signed in, so people sharing an address don't throttle each other.
+    if current_user.is_authenticated:
+        return f"member:{current_user.id}"
+    return get_remote_address()
+
+
+posting_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_POSTING"],
+    scope="posting",
+    key_func=_posting_key,
+    methods=["POST"],
+)
+
+
+def _page_arg() -> int:
+    page = request.args.get("page", 1, type=int)
+    return page if page and page > 0 else 1
+
+
+def _nudge_view(error: ModerationNudge) -> dict[str, Any]:
+    return {
+        "message": error.message,
+        "decision": error.details.get("decision"),
+        "category": error.details.get("category"),
+        "reasons": list(error.details.get("reasons") or []),
+    }
+
+
+def _after_posting(outcome: posting.PostOutcome, published_note: str) -> None:
+    if outcome.status == PostStatus.HELD.value:
+        flash(HELD_NOTE, "held")
+    else:
+        flash(published_note, "success")
+    if outcome.escalate:
+        flash("crisis", "crisis")
+
+
+def _back(default: str) -> str:
+    return safe_next_url(request.form.get("next"), default)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+@bp.route("/")
+def index():
+    categories = reading.list_categories()
+    latest = reading.list_threads(_viewer(), None, 1, LATEST_ON_INDEX)
+    return render_template("board/index.html", categories=categories, latest=latest.items)
+
+
+@bp.route("/c/<slug>")
+def category(slug: str):
+    category = reading.get_category(slug)
+    threads = reading.list_threads(
+        _viewer(), category, _page_arg(), current_app.config["THREADS_PER_PAGE"]
+    )
+    return render_template("board/category.html", category=category, threads=threads)
+
+
+def _posts_page(thread: Thread, page: int | str):
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    viewer = _viewer()
+    if page == "last":
+        page = reading.thread_posts(viewer, thread, 1, per_page).pages
+    return reading.thread_posts(viewer, thread, int(page), per_page)
+
+
+def _render_thread(
+    thread: Thread, posts, reply_form: ReplyForm, nudge: dict | None = None, status: int = 200
+):
+    viewer = _viewer()
+    return render_template(
+        "board/thread.html",
+        thread=thread,
+        posts=posts,
+        reply_form=reply_form,
+        report_form=ReportForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        supported=preferences.supported_post_ids(viewer, [p.id for p in posts.items]),
+        can_reply=preferences.may_reply(viewer, thread),
+        reply_to=request.args.get("reply_to", type=int),
+        nudge=nudge,
+    ), status
+
+
+@bp.route("/t/<int:thread_id>")
+def thread(thread_id: int):
+    thread = reading.get_thread(_viewer(), thread_id)
+    page = "last" if request.args.get("page") == "last" else _page_arg()
+    posts = _posts_page(thread, page)
+    reply_form = ReplyForm(formdata=None)
+    reply_to = request.args.get("reply_to", type=int)
+    if reply_to:
+        reply_form.parent_id.data = str(reply_to)
+    return _render_thread(thread, posts, reply_form)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@posting_limit
+def new_thread():
+    form = ThreadForm()
+    form.category.choices = [
+        ("", "Choose a category…"),
+        *((c.slug, c.name) for c in reading.list_categories()),
+    ]
+    if request.method == "GET":
+        form.category.data = request.args.get("category", "")
+    nudge = None
+    if form.validate_on_submit():
+        try:
+            outcome = posting.create_thread(
+                _viewer(), form.category.data, form.title.data, form.body.data,
+                content_warning=form.content_warning.data or None,
+                acknowledge_nudge=form.acknowledged,
+            )
+        except ModerationNudge as error:
+            nudge = _nudge_view(error)
+        except (InvalidInput, Forbidden) as error:
+            apply_error(form, error)
+        else:
+            _after_posting(outcome, "Your thread is up. Thank you for sharing it here.")
+            return redirect(url_for("board.thread", thread_id=outcome.thread.id))
+    status = 422 if (form.errors or nudge) else 200
+    return render_template("board/new_thread.html", form=form, nudge=nudge), status
+
+
+@bp.route("/t/<int:thread_id>/reply", methods=["POST"])
+@login_required
+@posting_limit
+def reply(thread_id: int):
+    viewer = _viewer()
+    thread = reading.get_thread(viewer, thread_id)
+    form = ReplyForm()
+    nudge = None
+    if form.validate_on_submit():
+        parent_id = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
+        try:
+            outcome = posting.reply(
+                viewer, thread.id, form.body.data, parent_post_id=parent_id,
+                acknowledge_nudge=form.acknowledged,
+            )
+        except ModerationNudge as error:
+            nudge = _nudge_view(error)
+        except (InvalidInput, Forbidden) as error:
+            apply_error(form, error)
+        else:
+            _after_posting(outcome, "Your reply is up. Thank you for being here.")
+            return redirect(url_for(
+                "board.thread", thread_id=thread.id, page="last", _anchor=f"post-{outcome.post.id}"
+            ))
+    posts = _posts_page(thread, "last")
+    return _render_thread(thread, posts, form, nudge=nudge, status=422)
+
+
+def _own_post_for_editing(post_id: int):
+    post = reading.get_post(_viewer(), post_id)
+    if post.author_id != current_user.id:
+        abort(403, "You can only change your own posts.")
+    return post
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id: int):
+    post = _own_post_for_editing(post_id)
+    form = EditPostForm()
+    if request.method == "GET":
+        form.body.data = post.body_markdown
+    nudge = None
+    if form.validate_on_submit():
+        try:
+            outcome = posting.edit_post(
+                _viewer(), post.id, form.body.data, acknowledge_nudge=form.acknowledged
+            )
+        except ModerationNudge as error:
+            nudge = _nudge_view(error)
+        except (InvalidInput, Forbidden) as error:
+            apply_error(form, error)
+        else:
+            _after_posting(outcome, "Your changes are saved. The earlier version is kept.")
+            return redirect(url_for(
+                "board.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"
+            ))
+    status = 422 if (form.errors or nudge) else 200
+    return render_template("board/edit_post.html", form=form, post=post, nudge=nudge), status
+
+
+@bp.route("/p/<int:post_id>/delete", methods=["POST"])
+@login_required
+def delete_post(post_id: int):
+    post = posting.delete_post(_viewer(), post_id)
+    if post.is_opening:
+        flash("Your thread is deleted.", "info")
+        return redirect(url_for("board.category", slug=post.thread.category.slug))
+    flash("Your post is deleted.", "info")
+    return redirect(_back(url_for("board.thread", thread_id=post.thread_id)))
+
+
+@bp.route("/p/<int:post_id>/report", methods=["POST"])
+@login_required
+def report_post(post_id: int):
+    form = ReportForm()
+    post = reading.get_post(_viewer(), post_id)
+    back = _back(url_for("board.thread", thread_id=post.thread_id))
+    if not form.validate_on_submit():
+        flash("Please say briefly what's wrong, so a moderator can help.", "error")
+        return redirect(back)
+    try:
+        posting.report_post(_viewer(), post.id, form.reason.data)
+    except (InvalidInput, Conflict) as error:
+        flash(error.message, "info")
+    else:
+        flash("Thank you for telling us. A moderator will look at it.", "success")
+    return redirect(back)
+
+
+@bp.route("/p/<int:post_id>/support", methods=["POST"])
+@login_required
+def support_post(post_id: int):
+    try:
+        post = posting.toggle_support(_viewer(), post_id)
+    except InvalidInput as error:
+        flash(error.message, "info")
+        post = reading.get_post(_viewer(), post_id)
+    return redirect(_back(url_for("board.thread", thread_id=post.thread_id)) + f"#post-{post.id}")
+
+
+# --- member safety --------------------------------------------------------------------------
+
+
+@bp.route("/members/<username>/block", methods=["POST"])
+@login_required
+def block_member(username: str):
+    try:
+        target = posting.block_member(_viewer(), username)
+    except InvalidInput as error:
+        flash(error.message, "info")
+        return redirect(_back(url_for("board.index")))
+    flash(
+        f"You've blocked {target.username}. You won't see their posts, and they can't reply "
+        "to your threads. They aren't told.",
+        "success",
+    )
+    return redirect(_back(url_for("board.index")))
+
+
+@bp.route("/members/<username>/unblock", methods=["POST"])
+@login_required
+def unblock_member(username: str):
+    target = posting.unblock_member(_viewer(), username)
+    flash(f"You've unblocked {target.username}.", "info")
+    return redirect(_back(url_for("board.blocked")))
+
+
+@bp.route("/blocked")
+@login_required
+def blocked():
+    members = preferences.blocked_members(_viewer())
+    return render_template(
+        "board/blocked.html", members=members, action_form=ActionForm(formdata=None)
+    )

@@ -1,0 +1,137 @@
+"""Flask-WTF forms for the pages. They shape and lightly check input (and carry the CSRF
+token); the use cases in accounts/posting/preferences stay the authority on what is valid.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .errors import ForumError
+from .models import DigestFrequency
+
+
+def safe_next_url(target: str | None, default: str) -> str:
+    """Only same-site relative paths ("/t/3?page=2"); anything else falls back to `default`.
+
+    Rejects absolute and scheme-relative URLs ("https://x", "//x"), backslash tricks ("/\\x")
+    and control characters, which browsers may "repair" into another host.
+    """
+    if not target or not isinstance(target, str) or len(target) > 2000:
+        return default
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def apply_error(form: FlaskForm, error: ForumError) -> None:
+    """Attach a use case's error to the field it names, or to the form as a whole."""
+    field_name = error.details.get("field")
+    field = getattr(form, field_name, None) if isinstance(field_name, str) else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*list(field.errors), error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+class RegisterForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=32)])
+    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=256)])
+    confirm = PasswordField(
+        "Password again",
+        validators=[InputRequired(), EqualTo("password", message="The two passwords don't match.")],
+    )
+    next = HiddenField()
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=256)])
+    remember = BooleanField("Keep me signed in on this device")
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button-only form (log out, delete, support, block): CSRF token plus where to go back."""
+
+    next = HiddenField()
+
+
+class _NudgeAware(FlaskForm):
+    # Sent as "1" by the second button, "Post for a moderator to review", after a nudge.
+    acknowledge_nudge = HiddenField()
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledge_nudge.data == "1"
+
+
+class ThreadForm(_NudgeAware):
+    category = SelectField("Category", validators=[InputRequired()], choices=[])
+    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
+    content_warning = StringField(
+        "Content warning (optional)", validators=[Optional(), Length(max=200)]
+    )
+    body = TextAreaField("Your post", validators=[InputRequired(), Length(max=25_000)])
+
+
+class ReplyForm(_NudgeAware):
+    body = TextAreaField("Your reply", validators=[InputRequired(), Length(max=25_000)])
+    parent_id = HiddenField()
+
+
+class EditPostForm(_NudgeAware):
+    body = TextAreaField("Your post", validators=[InputRequired(), Length(max=25_000)])
+
+
+class ReportForm(FlaskForm):
+    reason = TextAreaField(
+        "What's wrong with this post?", validators=[InputRequired(), Length(max=500)]
+    )
+    next = HiddenField()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DigestSettingsForm(FlaskForm):
+    digest = RadioField(
+        "How often would you like a digest email?",
+        choices=[
+            (DigestFrequency.OFF.value, "Off — no digest emails"),
+            (DigestFrequency.DAILY.value, "Daily"),
+            (DigestFrequency.WEEKLY.value, "Weekly"),
+        ],
+        validators=[InputRequired()],
+    )
+    muted = MultiCheckboxField("Leave these categories out of my digest", choices=[])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired()])
+    password = PasswordField("New password", validators=[InputRequired(), Length(max=256)])
+    confirm = PasswordField(
+        "New password again",
+        validators=[InputRequired(), EqualTo("password", message="The two passwords don't match.")],
+    )
