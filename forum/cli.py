@@ -54,7 +54,9 @@ def create_user_command(
 
 
 def register(app: Flask) -> None:
+    from .demo import register_demo_cli
     from .digest_cli import register_digest_cli
 
     app.cli.add_command(users_cli)
     register_digest_cli(app)
+    register_demo_cli(app)
