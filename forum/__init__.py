@@ -56,6 +56,13 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_bp, board_bp, account_bp, api_bp, unsubscribe_bp, digest_bp):
         app.register_blueprint(blueprint)
+    # The moderation area: /mod, /api/v1/moderation, members' notices.
+    from .api_moderation import bp as api_moderation_bp
+    from .moderator import bp as moderator_bp
+    from .notices import bp as notices_bp
+
+    for blueprint in (moderator_bp, api_moderation_bp, notices_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -278,3 +278,8 @@ class DigestDelivery(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict | None] = mapped_column(JSON)
+
+
+# The moderation tables (cases, audit log, sanctions, notices) live in their own module;
+# importing them here lets create_all and Alembic see them.
+from .moderation_models import *  # noqa

@@ -95,9 +95,13 @@ def _ensure_can_write(author: User) -> None:
         )
 
 
-def _screen(body: str, parent_text: str | None, acknowledge_nudge: bool) -> screening.Screening:
+def _screen(
+    body: str, parent_text: str | None, acknowledge_nudge: bool, author: User, target: str
+) -> screening.Screening:
     verdict = screening.screen_text(body, parent_text)
     if verdict.decision == "block" or (verdict.decision == "hold" and not acknowledge_nudge):
+        # Remembered (own small commit) to measure how often nudged authors revise.
+        screening.record_nudge(author, target, verdict)
         raise ModerationNudge(
             verdict.nudge or "This post may hurt someone. Would you like to rephrase it?",
             decision=verdict.decision,
@@ -140,7 +144,8 @@ def create_thread(
     title = _clean_title(title)
     body = _clean_body(body)
     content_warning = _clean_content_warning(content_warning)
-    verdict = _screen(f"{title}\n\n{body}", None, acknowledge_nudge)
+    verdict = _screen(f"{title}\n\n{body}", None, acknowledge_nudge, author,
+                      screening.nudge_target("thread"))
 
     now = utcnow()
     thread = Thread(
@@ -182,7 +187,8 @@ def reply(
         raise Forbidden("Replies to this thread aren't open to you.")
     body = _clean_body(body)
     parent = _reply_parent(author, thread, parent_post_id)
-    verdict = _screen(body, parent.body_markdown if parent else None, acknowledge_nudge)
+    verdict = _screen(body, parent.body_markdown if parent else None, acknowledge_nudge, author,
+                      screening.nudge_target("reply", thread.id))
 
     post = Post(
         thread=thread, author=author, parent=parent, is_opening=False, body_markdown=body,
@@ -227,7 +233,8 @@ def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = Fal
     thread = post.thread
     parent_text = post.parent.body_markdown if post.parent is not None else None
     screened_text = f"{thread.title}\n\n{body}" if post.is_opening else body
-    verdict = _screen(screened_text, parent_text, acknowledge_nudge)
+    verdict = _screen(screened_text, parent_text, acknowledge_nudge, user,
+                      screening.nudge_target("edit", post.id))
 
     db.session.add(PostRevision(post=post, body_markdown=post.body_markdown, created_at=utcnow()))
     post.body_markdown = body

@@ -1,0 +1,217 @@
+"""The moderators' area at /mod: the queue, one case in full, sanctions, the audit log.
+
+Staff-only at blueprint level: anonymous visitors go to sign-in, members get 403, and a
+session restored from a "remember me" cookie must sign in again first. Views stay thin:
+they parse the form, call a use case in review.py, flash what happened and redirect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_fresh, login_user
+from markupsafe import Markup, escape
+
+from . import review
+from .errors import ForumError
+from .extensions import limiter, login_manager
+
+bp = Blueprint("moderator", __name__, url_prefix="/mod")
+
+MOD_PATH = re.compile(r"^/mod(/[A-Za-z0-9/_-]*)?(\?[A-Za-z0-9=&_%-]*)?$")
+
+
+@bp.before_request
+def require_staff():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_staff:
+        abort(403, description="This area is for moderators.")
+    if not login_fresh() and request.endpoint != "moderator.confirm":
+        # A session restored from "remember me" confirms the password before acting on
+        # other people's posts.
+        return redirect(url_for("moderator.confirm", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def confirm():
+    target = request.values.get("next") or ""
+    target = target if MOD_PATH.match(target) else url_for("moderator.queue")
+    error = None
+    if request.method == "POST":
+        user = _moderator()
+        if user.check_password(request.form.get("password") or ""):
+            login_user(user, fresh=True)
+            return redirect(target)
+        error = "That password doesn't match. Please try again."
+    return render_template("moderator/confirm.html", next=target, error=error), (
+        401 if error else 200
+    )
+
+
+@bp.app_template_filter("highlight_phrases")
+def highlight_phrases(text: str | None, phrases: Iterable[str]) -> Markup:
+    """Escape `text` and wrap each occurrence of the given phrases in <mark>."""
+    text = text or ""
+    wanted = sorted({p for p in phrases if p and p.strip()}, key=len, reverse=True)
+    if not wanted:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(p) for p in wanted), re.IGNORECASE)
+    pieces: list[str | Markup] = []
+    position = 0
+    for match in pattern.finditer(text):
+        pieces.append(escape(text[position:match.start()]))
+        pieces.append(Markup("<mark>{}</mark>").format(match.group(0)))
+        position = match.end()
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
+
+
+def _moderator():
+    return current_user._get_current_object()
+
+
+def _back(default_lane: str = "all") -> str:
+    target = request.form.get("next") or ""
+    if MOD_PATH.match(target):
+        return target
+    return url_for("moderator.queue", lane=default_lane)
+
+
+def _page_arg() -> int:
+    page = request.args.get("page", 1, type=int)
+    return page if page and page > 0 else 1
+
+
+def _run(action, success: str):
+    """Run a review use case; a domain error becomes a flash message on the page we return to."""
+    try:
+        action()
+    except ForumError as error:
+        flash(error.message, "error")
+    else:
+        flash(success, "success")
+    return redirect(_back())
+
+
+@bp.route("/")
+def queue():
+    lane = request.args.get("lane", "all")
+    if lane not in review.LANES:
+        lane = "all"
+    data = review.queue(lane, _page_arg())
+    return render_template(
+        "moderator/queue.html", queue=data, lanes=review.LANES,
+        health=review.screening_health(), nudges=review.nudge_stats(),
+        categories=review.HARMFUL_CATEGORIES,
+    )
+
+
+@bp.route("/cases/<int:case_id>")
+def case(case_id: int):
+    entry = review.case_entry(case_id)
+    return render_template(
+        "moderator/case.html", entry=entry, case=entry.case,
+        categories=review.HARMFUL_CATEGORIES, health=review.screening_health(),
+    )
+
+
+@bp.post("/cases/<int:case_id>/approve")
+def approve(case_id: int):
+    return _run(lambda: review.approve(_moderator(), case_id, request.form.get("reason")),
+                f"Case {case_id} approved.")
+
+
+@bp.post("/cases/<int:case_id>/reject")
+def reject(case_id: int):
+    return _run(
+        lambda: review.reject(_moderator(), case_id, request.form.get("reason", ""),
+                              request.form.get("category") or None),
+        f"Case {case_id} rejected; the author has been told, kindly.",
+    )
+
+
+@bp.post("/cases/<int:case_id>/edit")
+def edit_and_approve(case_id: int):
+    return _run(
+        lambda: review.edit_and_approve(_moderator(), case_id, request.form.get("body", ""),
+                                        request.form.get("reason", "")),
+        f"Case {case_id} edited and approved.",
+    )
+
+
+@bp.post("/cases/<int:case_id>/claim")
+def claim(case_id: int):
+    return _run(lambda: review.claim(_moderator(), case_id),
+                f"You're working on case {case_id}.")
+
+
+@bp.post("/cases/<int:case_id>/unclaim")
+def unclaim(case_id: int):
+    return _run(lambda: review.unclaim(_moderator(), case_id), f"Case {case_id} released.")
+
+
+@bp.post("/bulk")
+def bulk():
+    action = request.form.get("action", "")
+    case_ids = [value for value in request.form.getlist("case_id") if value.isdigit()]
+
+    def run():
+        result = review.bulk(_moderator(), [int(v) for v in case_ids], action,
+                             request.form.get("reason"), request.form.get("category") or None)
+        if result.skipped:
+            skipped = ", ".join(f"{case_id} ({why})" for case_id, why in result.skipped.items())
+            flash(f"Skipped: {skipped}.", "error")
+        flash(f"{len(result.done)} case(s): {action} done.", "success")
+
+    try:
+        run()
+    except ForumError as error:
+        flash(error.message, "error")
+    return redirect(_back())
+
+
+@bp.post("/users/<int:user_id>/warn")
+def warn(user_id: int):
+    return _run(
+        lambda: review.warn(_moderator(), user_id, request.form.get("reason", ""),
+                            request.form.get("case_id")),
+        "Warning sent.",
+    )
+
+
+@bp.post("/users/<int:user_id>/silence")
+def silence(user_id: int):
+    return _run(
+        lambda: review.silence(_moderator(), user_id, request.form.get("days"),
+                               request.form.get("reason", ""), request.form.get("case_id")),
+        "The member is read-only for now.",
+    )
+
+
+@bp.post("/users/<int:user_id>/suspend")
+def suspend(user_id: int):
+    return _run(
+        lambda: review.suspend(_moderator(), user_id, request.form.get("reason", ""),
+                               request.form.get("case_id")),
+        "The member is suspended and signed out everywhere.",
+    )
+
+
+@bp.route("/audit")
+def audit():
+    entries = review.audit_log(_page_arg())
+    return render_template("moderator/audit.html", entries=entries)
