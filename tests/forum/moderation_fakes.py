@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 
 from moderation import Decision, Item, RuleHit, Verdict
-
 from tests.factories import PASSWORD
 
 RULES = (

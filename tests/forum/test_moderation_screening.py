@@ -151,7 +151,7 @@ def test_reports_on_one_post_merge_into_one_case_with_a_count(app):
     cases = db.session.scalars(select(ModerationCase)).all()
     assert len(cases) == 1
     assert (cases[0].lane, cases[0].report_count) == ("reported", 3)
-    assert [r.reason for r in review.get_case(cases[0].id).reports][0] == "This felt dismissive."
+    assert review.get_case(cases[0].id).reports[0].reason == "This felt dismissive."
     assert _count(AuditEntry, AuditEntry.action == "reported") == 3
 
 
@@ -243,7 +243,6 @@ def test_screening_off_publishes_and_records_nothing(app_config):
 
 def test_pipeline_is_built_lazily_once_per_process(app_config, monkeypatch):
     import moderation
-
     from forum import create_app
 
     built: list[tuple] = []
