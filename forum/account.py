@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
+from wtforms import SelectChoice
 
 from . import accounts, preferences, reading
 from .errors import InvalidInput
@@ -25,7 +26,7 @@ def _render(digest_form: DigestSettingsForm, password_form: PasswordChangeForm, 
 def _digest_form(formdata=None) -> DigestSettingsForm:
     kwargs = {} if formdata is not None else {"formdata": None}
     form = DigestSettingsForm(prefix="digest", **kwargs)
-    form.muted.choices = [(c.slug, c.name) for c in reading.list_categories()]
+    form.muted.choices = [SelectChoice(c.slug, c.name) for c in reading.list_categories()]
     if formdata is None:
         form.digest.data = _member().digest_frequency
         form.muted.data = preferences.muted_category_slugs(_member())

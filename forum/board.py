@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from . import posting, preferences, reading
 from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge
@@ -153,8 +154,8 @@ def thread(thread_id: int):
 def new_thread():
     form = ThreadForm()
     form.category.choices = [
-        ("", "Choose a category…"),
-        *((c.slug, c.name) for c in reading.list_categories()),
+        SelectChoice("", "Choose a category…"),
+        *(SelectChoice(c.slug, c.name) for c in reading.list_categories()),
     ]
     if request.method == "GET":
         form.category.data = request.args.get("category", "")

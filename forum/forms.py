@@ -12,6 +12,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -119,9 +120,9 @@ class DigestSettingsForm(FlaskForm):
     digest = RadioField(
         "How often would you like a digest email?",
         choices=[
-            (DigestFrequency.OFF.value, "Off — no digest emails"),
-            (DigestFrequency.DAILY.value, "Daily"),
-            (DigestFrequency.WEEKLY.value, "Weekly"),
+            SelectChoice(DigestFrequency.OFF.value, "Off — no digest emails"),
+            SelectChoice(DigestFrequency.DAILY.value, "Daily"),
+            SelectChoice(DigestFrequency.WEEKLY.value, "Weekly"),
         ],
         validators=[InputRequired()],
     )
