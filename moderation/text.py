@@ -27,8 +27,11 @@ QUOTE_PLACEHOLDER = "[quote]"
 
 
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
-    "header hr li main nav ol p pre section table td th tr ul".split()
+    {
+        *("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt"),
+        *("figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header"),
+        *("hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul"),
+    }
 )
 _SKIP_TAGS = frozenset({"script", "style", "template", "head", "title", "noscript"})
 _TAG_HINT = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,200}>|&[#a-zA-Z0-9]{1,10};")
@@ -123,9 +126,7 @@ def strip_markdown(text: str) -> str:
 
 
 # Characters that change nothing a reader sees but can hide words from a pattern.
-_INVISIBLE = dict.fromkeys(
-    [0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E, 0x034F], None
-)
+_INVISIBLE = dict.fromkeys([0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E, 0x034F], None)
 _TYPOGRAPHY = str.maketrans(
     {
         "\u2018": "'",
@@ -218,7 +219,9 @@ _SPEAKER = (
     r"|(?:my|his|her|their|our|your|the|a|an|this|that)(?:\s+[\w-]+){1,3}"
     r"|(?-i:(?!You\b|Your\b|I\b|That\b|This\b|What\b)[A-Z][a-z]+)"
     r"|mom|mum|mother|dad|father|mommy|mummy|daddy|ma|pa|grandma|grandpa|nana"
-    r"|i(?=\s+(?:told|said|asked|wrote|texted|replied|yelled|screamed|answered)\b))"
+    # "I" reports only when speaking to someone or quoting: "I told her ...", "I said: ..."
+    r"|i(?=\s+(?:told|said|asked|wrote|texted|replied|yelled|screamed|answered)"
+    r"\s*(?:[:\"']|to\s+(?:him|her|them)\b|(?:him|her|them|my\s+\w+)\b)))"
 )
 # Bare present "say"/"tell"/"call" is left out on purpose: "they say you only get one
 # mother" usually endorses the saying rather than reporting someone.
@@ -230,7 +233,7 @@ _SPEECH_VERB = (
     r"|(?:goes|went|(?:was|is|were|are)\s+like|went\s+with)(?=\s*[:\"'])"
     r"|would\s+say|used\s+to\s+(?:say|tell\s+me|call\s+me)|likes\s+to\s+say|loves\s+to\s+say"
     r"|repeats|repeated|preached|preaches|lectured|informed|warned|threatened|announced"
-    r"|declared|labeled|labelled|branded)"
+    r"|declared|labeled|labelled|branded|quoted|quotes|quoting)"
 )
 _OBJECT = r"(?:\s+(?:me|us|him|her|them|you|everyone|my\s+[\w-]+(?:\s+[\w-]+)?|the\s+family))?"
 # "she called me a ...", "my mother texted: ...", "he told everyone that ...",
@@ -248,21 +251,24 @@ _REPORT_FRAME = re.compile(
 # The writer's own voice, not a report: "like I said", "I'd say", "I'm just saying".
 _OWN_VOICE = re.compile(
     r"\b(?:as|like|what)\s+i\s+(?:said|say|told\s+you)\b|\bi\s+(?:would|'d|must|have\s+to|"
-    r"'m\s+(?:just\s+)?)\s*say", re.IGNORECASE
+    r"'m\s+(?:just\s+)?)\s*say",
+    re.IGNORECASE,
 )
 # Attribution after a quotation: '"...," she said' / '"..." - my dad, 2019'.
 _AFTER_ATTRIBUTION = re.compile(
     rf"^\s*[,-]?\s*(?:{_SPEAKER}\s+{_SPEECH_VERB}\b|{_SPEECH_VERB}\s+{_SPEAKER}\b|-\s*\w+)",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
+_SENTENCE_END = re.compile(r"[.!?]+[\"')]*(?=\s|$)|\n")
+_CLAUSE_RESUME = re.compile(
+    r";|,?\s+but\s|,\s+(?:and|so)\s+(?:you|honestly|frankly|tbh|i\s+think|that)\b", re.IGNORECASE
+)
 _QUOTE_LINE = re.compile(r"^>[^\n]*", re.MULTILINE)
 
 
 _QUOTATION = re.compile(
-    r'"[^"\n]{1,%d}"'
-    r"|(?<![\w'])'(?=[^\s'])(?:[^'\n]|(?<=\w)'(?=\w)){1,%d}?(?<=\S)'(?!\w)"
-    % (MAX_QUOTE_CHARS, MAX_QUOTE_CHARS)
+    rf'"[^"\n]{{1,{MAX_QUOTE_CHARS}}}"'
+    rf"|(?<![\w'])'(?=[^\s'])(?:[^'\n]|(?<=\w)'(?=\w)){{1,{MAX_QUOTE_CHARS}}}?(?<=\S)'(?!\w)"
 )
 
 
@@ -276,8 +282,12 @@ def _sentence_end(text: str, pos: int, colon: bool) -> int:
     if colon:
         newline = text.find("\n", pos)
         return len(text) if newline < 0 else newline
-    match = _SENTENCE_END.search(text, pos)
-    return len(text) if match is None else match.end()
+    ends = [m.end() for m in (_SENTENCE_END.search(text, pos),) if m]
+    # "she told me I was the problem, but you ..." - the report stops where the writer resumes.
+    resume = _CLAUSE_RESUME.search(text, pos)
+    if resume:
+        ends.append(resume.start())
+    return min(ends, default=len(text))
 
 
 def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -308,7 +318,9 @@ def split_quoted(plain: str) -> ParsedText:
         clause = window[last_end:]
         return bool(_REPORT_FRAME.search(clause)) or clause.rstrip().endswith(":")
 
-    for start, end in _find_quotations(plain):
+    quotations = _find_quotations(plain)
+    quotation_starts = {start for start, _end in quotations}
+    for start, end in quotations:
         inner = plain[start + 1 : end - 1]
         attributed = bool(_AFTER_ATTRIBUTION.match(plain[end : end + 60]))
         short = len(inner.split()) <= SCARE_QUOTE_MAX_WORDS
@@ -319,6 +331,8 @@ def split_quoted(plain: str) -> ParsedText:
         if any(a <= match.start() < b for a, b in own_voice):
             continue
         begin = match.end()
+        if begin in quotation_starts:
+            continue  # 'she said "..."': the quotation itself is the reported part
         colon = plain[match.start() : match.end()].rstrip().endswith(":")
         end = _sentence_end(plain, begin, colon)
         if end > begin:
@@ -329,7 +343,9 @@ def split_quoted(plain: str) -> ParsedText:
     cursor = 0
     for start, end, _kind in merged:
         own_parts.append(plain[cursor:start])
-        own_parts.append(f" {QUOTE_PLACEHOLDER} ")
+        # Keep the sentence end the quote swallowed, so sentences still split after it.
+        tail = plain[start:end].rstrip("\"') ")[-1:]
+        own_parts.append(f" {QUOTE_PLACEHOLDER}{tail if tail in '.!?' else ''} ")
         cursor = end
     own_parts.append(plain[cursor:])
     own = normalize("".join(own_parts))
@@ -357,5 +373,7 @@ def addressed_text(parsed: ParsedText) -> str:
     becomes "You owe him nothing." because the swearing is aimed at the abuser, not the poster.
     """
     return " ".join(
-        s for s in sentences(parsed.own_text) if _SECOND_PERSON.search(s) and s != QUOTE_PLACEHOLDER
+        s
+        for s in sentences(parsed.own_text)
+        if _SECOND_PERSON.search(s.replace(QUOTE_PLACEHOLDER, ""))
     )
