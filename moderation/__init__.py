@@ -4,6 +4,7 @@ Outsiders import only the names re-exported here. Only the standard library is i
 at module level; the models load lazily inside functions.
 """
 
+from moderation.pipeline import Pipeline
 from moderation.types import (
     BENIGN,
     COMMUNITY_LABELS,
@@ -26,6 +27,7 @@ __all__ = [
     "Action",
     "Decision",
     "Item",
+    "Pipeline",
     "RuleHit",
     "Verdict",
 ]

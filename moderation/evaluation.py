@@ -1,0 +1,276 @@
+"""Figures for a labelled JSONL file (the schema of ../shared/moderation-eval/).
+
+* harmful recall: harmful rows that were held or blocked;
+* benign false-positive rate: supportive/neutral rows that were held or blocked;
+* crisis recall: crisis rows that were escalated;
+* category accuracy: among harmful rows that were flagged, the share with the right category;
+* a per-label table: n, flagged, correct category, escalated.
+
+The same figures are computed for Detoxify's general model alone when it is available
+(flag when any of its toxicity scores on the whole text is >= 0.5; its only category is
+"toxic"; it never escalates), to show what the project adds over it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moderation.types import BENIGN, CRISIS, HARMFUL, TRAINING_LABELS, Decision, Item, Verdict
+
+BATCH_SIZE = 64
+DETOXIFY_ALONE_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    text: str
+    parent: str | None
+    label: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a screener said about one row, reduced to what the figures need."""
+
+    flagged: bool
+    category: str | None
+    escalate: bool
+
+
+@dataclass
+class LabelStats:
+    n: int = 0
+    flagged: int = 0
+    correct: int = 0
+    escalated: int = 0
+
+
+@dataclass
+class Report:
+    name: str
+    rows: int
+    per_label: dict[str, LabelStats] = field(default_factory=dict)
+    can_escalate: bool = True
+
+    def _sum(self, labels: Iterable[str], attr: str) -> int:
+        return sum(
+            getattr(self.per_label[label], attr) for label in labels if label in self.per_label
+        )
+
+    @staticmethod
+    def _ratio(num: int, den: int) -> float | None:
+        return num / den if den else None
+
+    @property
+    def harmful_recall(self) -> float | None:
+        return self._ratio(self._sum(HARMFUL, "flagged"), self._sum(HARMFUL, "n"))
+
+    @property
+    def benign_fpr(self) -> float | None:
+        return self._ratio(self._sum(BENIGN, "flagged"), self._sum(BENIGN, "n"))
+
+    @property
+    def crisis_recall(self) -> float | None:
+        if not self.can_escalate:
+            return None
+        return self._ratio(self._sum([CRISIS], "escalated"), self._sum([CRISIS], "n"))
+
+    @property
+    def crisis_held_rate(self) -> float | None:
+        return self._ratio(self._sum([CRISIS], "flagged"), self._sum([CRISIS], "n"))
+
+    @property
+    def category_accuracy(self) -> float | None:
+        return self._ratio(self._sum(HARMFUL, "correct"), self._sum(HARMFUL, "flagged"))
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "rows": self.rows,
+            "harmful_recall": self.harmful_recall,
+            "benign_false_positive_rate": self.benign_fpr,
+            "crisis_recall": self.crisis_recall,
+            "crisis_held_rate": self.crisis_held_rate,
+            "category_accuracy": self.category_accuracy,
+            "per_label": {label: vars(stats) for label, stats in self.per_label.items() if stats.n},
+        }
+
+
+def load_rows(path: str | Path) -> list[Row]:
+    """Rows of an eval/training JSONL file; a bad line raises ValueError naming the line."""
+    rows: list[Row] = []
+    with Path(path).open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{where}: not JSON ({exc.msg})") from exc
+            if not isinstance(data, dict):
+                raise ValueError(f"{where}: expected a JSON object")
+            label = data.get("label")
+            if label not in TRAINING_LABELS:
+                raise ValueError(f"{where}: unknown label {label!r}")
+            text = data.get("text")
+            if not isinstance(text, str):
+                raise ValueError(f"{where}: 'text' must be a string")
+            parent = data.get("parent")
+            rows.append(
+                Row(
+                    id=str(data.get("id", number)),
+                    text=text,
+                    parent=parent if isinstance(parent, str) else None,
+                    label=label,
+                    note=str(data.get("note") or ""),
+                )
+            )
+    return rows
+
+
+def outcome_of(verdict: Verdict) -> Outcome:
+    return Outcome(
+        flagged=verdict.decision is not Decision.PUBLISH,
+        category=verdict.category,
+        escalate=verdict.escalate,
+    )
+
+
+def score(name: str, rows: Sequence[Row], outcomes: Sequence[Outcome], *, can_escalate=True):
+    report = Report(
+        name=name,
+        rows=len(rows),
+        per_label={label: LabelStats() for label in TRAINING_LABELS},
+        can_escalate=can_escalate,
+    )
+    for row, outcome in zip(rows, outcomes, strict=True):
+        stats = report.per_label[row.label]
+        stats.n += 1
+        stats.flagged += outcome.flagged
+        stats.correct += outcome.flagged and outcome.category == row.label
+        stats.escalated += outcome.escalate
+    return report
+
+
+def screen_rows(pipeline: Any, rows: Sequence[Row], batch_size: int = BATCH_SIZE) -> list[Verdict]:
+    verdicts: list[Verdict] = []
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        verdicts.extend(pipeline.screen([Item(r.id, r.text, r.parent) for r in batch]))
+    return verdicts
+
+
+def detoxify_alone(model: Any, rows: Sequence[Row]) -> list[Outcome]:
+    """Outcomes of Detoxify's general model used on its own, on the whole text."""
+    from moderation.policy import GENERAL_TOXICITY_LABELS
+    from moderation.text import to_plain_text
+
+    texts = [to_plain_text(r.text) or " " for r in rows]
+    scores = model.predict(texts)
+    outcomes = []
+    for row_scores in scores:
+        top = max(
+            (float(v) for k, v in row_scores.items() if k in GENERAL_TOXICITY_LABELS), default=0.0
+        )
+        flagged = top >= DETOXIFY_ALONE_THRESHOLD
+        outcomes.append(
+            Outcome(flagged=flagged, category="toxic" if flagged else None, escalate=False)
+        )
+    return outcomes
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def format_report(report: Report, targets: bool = True) -> str:
+    checks = {
+        "harmful recall": (report.harmful_recall, ">= 0.90", lambda v: v >= 0.90),
+        "benign false-positive rate": (report.benign_fpr, "<= 0.05", lambda v: v <= 0.05),
+        "crisis recall": (report.crisis_recall, ">= 0.95", lambda v: v >= 0.95),
+        "category accuracy (flagged harmful)": (
+            report.category_accuracy,
+            ">= 0.80",
+            lambda v: v >= 0.80,
+        ),
+    }
+    lines = [f"== {report.name}: {report.rows} rows"]
+    for name, (value, target, ok) in checks.items():
+        mark = ""
+        if targets and value is not None:
+            mark = f"   (target {target}: {'met' if ok(value) else 'NOT met'})"
+        lines.append(f"{name:<38}{_pct(value):>7}{mark}")
+    if report.crisis_held_rate is not None:
+        lines.append(f"{'crisis posts held (should be low)':<38}{_pct(report.crisis_held_rate):>7}")
+    lines.append("")
+    lines.append(f"{'label':<16}{'n':>5}{'flagged':>9}{'correct category':>18}{'escalated':>11}")
+    for label in TRAINING_LABELS:
+        stats = report.per_label.get(label)
+        if not stats or not stats.n:
+            continue
+        correct = str(stats.correct) if label in HARMFUL else "-"
+        lines.append(f"{label:<16}{stats.n:>5}{stats.flagged:>9}{correct:>18}{stats.escalated:>11}")
+    return "\n".join(lines)
+
+
+def misclassified(rows: Sequence[Row], verdicts: Sequence[Verdict]) -> list[str]:
+    """One line per row the pipeline got wrong (for iterating on rules with training data)."""
+    out = []
+    for row, verdict in zip(rows, verdicts, strict=True):
+        flagged = verdict.decision is not Decision.PUBLISH
+        wrong = (
+            (row.label in HARMFUL and (not flagged or verdict.category != row.label))
+            or (row.label in BENIGN and flagged)
+            or (row.label == CRISIS and not verdict.escalate)
+        )
+        if wrong:
+            out.append(
+                f"{row.id} [{row.label}] -> {verdict.decision.value}/{verdict.category}"
+                f"{' escalate' if verdict.escalate else ''}: {row.text[:120]!r} | "
+                + "; ".join(verdict.reasons)[:300]
+            )
+    return out
+
+
+def evaluate_file(
+    path: str | Path,
+    pipeline: Any,
+    *,
+    say: Callable[[str], None] = print,
+    show_errors: bool = False,
+) -> dict[str, Any]:
+    rows = load_rows(path)
+    verdicts = screen_rows(pipeline, rows)
+    report = score(
+        "pipeline (rules + community model + policy)", rows, [outcome_of(v) for v in verdicts]
+    )
+    say(format_report(report))
+    result: dict[str, Any] = {"pipeline": report.figures()}
+    if show_errors:
+        for line in misclassified(rows, verdicts):
+            say(line)
+    general = pipeline.toxicity_model()
+    if general is not None:
+        alone = score(
+            f"Detoxify general model alone ({pipeline.toxicity_spec}, flag if >= 0.5)",
+            rows,
+            detoxify_alone(general, rows),
+            can_escalate=False,
+        )
+        say("")
+        say(format_report(alone, targets=False))
+        result["detoxify_alone"] = alone.figures()
+    else:
+        say("")
+        say(
+            "Detoxify general model alone: not available "
+            f"({pipeline.status()['toxicity_model']['error'] or 'disabled'})"
+        )
+    return result
