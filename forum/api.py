@@ -17,13 +17,12 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from . import accounts, posting, reading
+from . import accounts, posting, preferences, reading
 from .errors import InvalidInput
-from .extensions import csrf, db, limiter
-from .models import Category, CategoryMute, Post, Thread, User
+from .extensions import csrf, limiter
+from .models import Post, Thread, User
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # No cookies are read by this blueprint, so there is nothing for a forged request to ride on.
@@ -214,15 +213,6 @@ def _outcome(outcome: posting.PostOutcome) -> dict[str, Any]:
     }
 
 
-def _muted_category_slugs(user: User) -> list[str]:
-    return list(db.session.scalars(
-        select(Category.slug)
-        .join(CategoryMute, CategoryMute.category_id == Category.id)
-        .where(CategoryMute.user_id == user.id)
-        .order_by(Category.position, Category.slug)
-    ))
-
-
 def _settings(user: User) -> dict[str, Any]:
     # The email address is deliberately left out: tokens may be handed to other tools, and
     # the address is the one thing here that could tie a pseudonym to a person.
@@ -230,7 +220,7 @@ def _settings(user: User) -> dict[str, Any]:
         "username": user.username,
         "role": user.role,
         "digest": user.digest_frequency,
-        "muted_categories": _muted_category_slugs(user),
+        "muted_categories": preferences.muted_category_slugs(user),
     }
 
 
@@ -375,7 +365,17 @@ def me():
 @token_required
 def update_me():
     data = _json_object()
-    _only_fields(data, {"digest"})
-    if "digest" in data:
-        accounts.set_digest_frequency(g.api_user, data["digest"])
-    return jsonify(_settings(g.api_user))
+    _only_fields(data, {"digest", "muted_categories"})
+    user = g.api_user
+    muted = data.get("muted_categories")
+    if "muted_categories" in data and not isinstance(muted, list):
+        raise InvalidInput("'muted_categories' must be a list of category slugs.",
+                           field="muted_categories")
+    # Both settings are checked before either is written: one answer, one transaction.
+    if "digest" in data and muted is not None:
+        preferences.save_digest_settings(user, data["digest"], muted)
+    elif "digest" in data:
+        accounts.set_digest_frequency(user, data["digest"])
+    elif muted is not None:
+        preferences.set_muted_categories(user, muted)
+    return jsonify(_settings(user))

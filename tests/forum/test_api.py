@@ -414,3 +414,36 @@ def test_no_answer_ever_contains_an_email_address(client, monkeypatch):
     for answer in answers:
         assert answer.status_code in (200, 201)
         assert "@example.test" not in answer.get_data(as_text=True)
+
+
+@pytest.mark.both_databases
+def test_patch_me_mutes_categories_for_the_digest(client):
+    member = make_user()
+    headers = bearer(member)
+    response = client.patch(f"{API}/me", headers=headers,
+                            json={"muted_categories": ["low-contact", "introductions"]})
+    assert response.status_code == 200
+    assert response.get_json()["muted_categories"] == ["introductions", "low-contact"]
+
+    both = client.patch(f"{API}/me", headers=headers,
+                        json={"digest": "off", "muted_categories": []})
+    assert both.status_code == 200
+    assert both.get_json() == {**both.get_json(), "digest": "off", "muted_categories": []}
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize("payload", [
+    {"muted_categories": "low-contact"},
+    {"muted_categories": ["no-such-category"]},
+    {"muted_categories": [3]},
+    {"digest": "daily", "muted_categories": ["no-such-category"]},
+    {"digest": "hourly", "muted_categories": ["low-contact"]},
+])
+def test_patch_me_with_a_bad_mute_changes_nothing(client, payload):
+    member = make_user()
+    headers = bearer(member)
+    client.patch(f"{API}/me", headers=headers, json={"muted_categories": ["introductions"]})
+    assert_error(client.patch(f"{API}/me", headers=headers, json=payload), 422, "invalid")
+    settings = client.get(f"{API}/me", headers=headers).get_json()
+    assert settings["digest"] == "weekly"
+    assert settings["muted_categories"] == ["introductions"]
