@@ -182,10 +182,13 @@ class Sanction(db.Model):
 
 
 class Notice(db.Model):
-    """A message for one member, shown on their next page view until they dismiss it."""
+    """A message for one member (a rejected post, a warning), shown on their next page view.
+
+    forum/notices.py flashes it once per browser session; the row stays as the record.
+    """
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_user_dismissed", "user_id", "dismissed_at"),)
+    __table_args__ = (Index("ix_notices_user_created", "user_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -194,7 +197,6 @@ class Notice(db.Model):
     message: Mapped[str] = mapped_column(Text)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NudgeEvent(db.Model):

@@ -1,38 +1,37 @@
-"""Messages from the moderators to one member (a rejected post, a warning), until dismissed.
+"""Messages from the moderators to one member — a rejected post, an edit, a warning.
 
-`member_notices()` is a template global: base.html includes templates/moderator/_notices.html,
-which calls it once per page for a signed-in member (one small indexed query).
+They are shown on the member's next page view as flash messages (which base.html already
+shows), once per browser session; the Notice rows stay as the record. Reading them is a
+single indexed query for signed-in members on page views; nothing is written on GET.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, request, session
+from flask_login import current_user
 
 from . import review
 
 bp = Blueprint("notices", __name__)
 
-
-@bp.app_context_processor
-def inject_member_notices():
-    def member_notices():
-        if not current_user.is_authenticated:
-            return []
-        return review.pending_notices(current_user)
-
-    return {"member_notices": member_notices}
+SHOWN_KEY = "_notices_shown"
+NOTICE_CATEGORY = "notice"
 
 
-def _same_site(target: str | None) -> str:
-    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and all(ord(ch) >= 0x20 for ch in target)):
-        return target
-    return url_for("board.index")
+def _is_page_view() -> bool:
+    if request.method != "GET" or request.endpoint in (None, "static"):
+        return False
+    return not request.path.startswith(("/api/", "/static/"))
 
 
-@bp.post("/notices/<int:notice_id>/dismiss")
-@login_required
-def dismiss(notice_id: int):
-    review.dismiss_notice(current_user._get_current_object(), notice_id)
-    return redirect(_same_site(request.form.get("next")))
+@bp.before_app_request
+def flash_new_notices() -> None:
+    if not _is_page_view() or not current_user.is_authenticated:
+        return
+    shown = list(session.get(SHOWN_KEY, []))
+    fresh = [n for n in review.recent_notices(current_user) if n.id not in shown]
+    for notice in fresh:
+        flash(notice.message, NOTICE_CATEGORY)
+        shown.append(notice.id)
+    if fresh:
+        session[SHOWN_KEY] = shown[-50:]

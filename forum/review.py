@@ -31,6 +31,7 @@ from .models import (
     PostRevision,
     PostScreening,
     PostStatus,
+    Report,
     Sanction,
     SanctionKind,
     Thread,
@@ -112,7 +113,7 @@ def open_cases(lane: str = "all", page: int = 1, per_page: int = 50) -> Page[Mod
             joinedload(ModerationCase.post).joinedload(Post.thread).joinedload(Thread.category),
             joinedload(ModerationCase.post).joinedload(Post.parent).joinedload(Post.author),
             joinedload(ModerationCase.claimed_by),
-            selectinload(ModerationCase.reports),
+            selectinload(ModerationCase.reports).joinedload(Report.reporter),
         )
         .where(_open_cases_filter())
         .order_by(_lane_rank(), ModerationCase.created_at, ModerationCase.id)
@@ -186,7 +187,7 @@ def get_case(case_id: int) -> ModerationCase:
             joinedload(ModerationCase.post).joinedload(Post.parent).joinedload(Post.author),
             joinedload(ModerationCase.claimed_by),
             joinedload(ModerationCase.resolved_by),
-            selectinload(ModerationCase.reports),
+            selectinload(ModerationCase.reports).joinedload(Report.reporter),
         )
         .where(ModerationCase.id == case_id)
     )
@@ -229,11 +230,14 @@ class NudgeStats:
 
 def nudge_stats(days: int = 30) -> NudgeStats:
     since = utcnow() - timedelta(days=days)
-    rows = dict(db.session.execute(
-        select(func.coalesce(NudgeEvent.outcome, "pending"), func.count())
-        .where(NudgeEvent.created_at >= since)
-        .group_by(func.coalesce(NudgeEvent.outcome, "pending"))
-    ).all())
+    rows = {
+        outcome or "pending": count
+        for outcome, count in db.session.execute(
+            select(NudgeEvent.outcome, func.count())
+            .where(NudgeEvent.created_at >= since)
+            .group_by(NudgeEvent.outcome)
+        ).all()
+    }
     revised, submitted, pending = rows.get("revised", 0), rows.get("submitted", 0), rows.get("pending", 0)
     return NudgeStats(days=days, shown=revised + submitted + pending, revised=revised,
                       submitted=submitted, pending=pending)
@@ -593,20 +597,17 @@ def suspend(moderator: User, user_id: int, reason: str, case_id: int | None = No
 
 # ---------------------------------------------------------------- notices for members
 
-def pending_notices(user: User) -> list[Notice]:
-    return list(db.session.scalars(
-        select(Notice).where(Notice.user_id == user.id, Notice.dismissed_at.is_(None))
-        .order_by(Notice.id)
-    ))
+NOTICE_MAX_AGE = timedelta(days=30)
 
 
-def dismiss_notice(user: User, notice_id: int) -> None:
-    notice = db.session.get(Notice, notice_id)
-    if notice is None or notice.user_id != user.id:
-        raise NotFound("There is no such notice.")
-    if notice.dismissed_at is None:
-        notice.dismissed_at = utcnow()
-        db.session.commit()
+def recent_notices(user: User, limit: int = 20) -> list[Notice]:
+    """The member's notices from the last 30 days, oldest first."""
+    rows = db.session.scalars(
+        select(Notice).where(Notice.user_id == user.id,
+                             Notice.created_at >= utcnow() - NOTICE_MAX_AGE)
+        .order_by(Notice.id.desc()).limit(limit)
+    ).all()
+    return list(reversed(rows))
 
 
 # ---------------------------------------------------------------- re-screening and labels

@@ -95,13 +95,12 @@ def upgrade():
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('post_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('dismissed_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_notices_post_id_posts')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notices_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notices'))
     )
     with op.batch_alter_table('notices', schema=None) as batch_op:
-        batch_op.create_index('ix_notices_user_dismissed', ['user_id', 'dismissed_at'], unique=False)
+        batch_op.create_index('ix_notices_user_created', ['user_id', 'created_at'], unique=False)
 
     op.create_table('nudge_events',
     sa.Column('id', sa.Integer(), nullable=False),
