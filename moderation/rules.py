@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import re._constants as _c  # for literal gates (see below)
+import re._parser as _sre_parser
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from moderation.text import ParsedText
 from moderation.types import COMMUNITY_LABELS, Action, RuleHit
@@ -99,6 +102,69 @@ def phrase_to_regex(phrase: str) -> str:
     return f"{head}{body}{tail}"
 
 
+# --- literal gates ---------------------------------------------------------------------
+#
+# Python's regex engine tries every alternative at every position, so ~35 rules with big
+# alternations would cost milliseconds per post. Each pattern gets a "gate": a set of
+# lower-case literal strings of which every match must contain at least one. A pattern only
+# runs when one of its gate strings occurs in the text (a cheap substring test). Patterns
+# whose gate cannot be worked out simply always run.
+
+MIN_GATE_CHARS = 3
+
+
+def _required_literals(items: Any) -> frozenset[str] | None:
+    """Strings one of which every match of this parsed sequence contains, or None."""
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        if run:
+            candidates.append(frozenset({"".join(run).lower()}))
+            run.clear()
+
+    for op, arg in items:
+        if op is _c.LITERAL:
+            run.append(chr(arg))
+            continue
+        if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
+            continue  # zero-width: does not break a run of literals
+        close_run()
+        if op is _c.SUBPATTERN:
+            found = _required_literals(arg[-1])
+        elif op is _c.BRANCH:
+            found = _branch_literals(arg[1])
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and arg[0] >= 1:
+            found = _required_literals(arg[2])
+        else:
+            found = None
+        if found:
+            candidates.append(found)
+    close_run()
+    usable = [c for c in candidates if min(len(s) for s in c) >= MIN_GATE_CHARS]
+    if not usable:
+        return None
+    return max(usable, key=lambda c: (min(len(s) for s in c), -len(c)))
+
+
+def _branch_literals(branches: Any) -> frozenset[str] | None:
+    union: set[str] = set()
+    for branch in branches:
+        found = _required_literals(branch)
+        if not found:
+            return None
+        union |= found
+    return frozenset(union)
+
+
+def literal_gate(pattern: str) -> frozenset[str] | None:
+    try:
+        parsed = _sre_parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # an internal-parser surprise only costs speed, never correctness
+        return None
+    return _required_literals(list(parsed))
+
+
 # --- negation ----------------------------------------------------------------------------
 
 _NEGATION = re.compile(
@@ -153,13 +219,22 @@ class Rule:
     scope: str = "own"
     examples: tuple[str, ...] = ()
     near_misses: tuple[str, ...] = ()
-    regex: re.Pattern[str] = field(repr=False, compare=False, default=re.compile(""))
+    compiled: tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...] = field(
+        repr=False, compare=False, default=()
+    )
     unless_regex: re.Pattern[str] | None = field(repr=False, compare=False, default=None)
 
-    def find(self, text: str) -> list[str]:
+    def find(self, text: str, lowered: str | None = None) -> list[str]:
         """Every phrase of ``text`` this rule matches (after negation and ``unless`` checks)."""
+        lowered = text.lower() if lowered is None else lowered
+        matches: list[re.Match[str]] = []
+        for gate, regex in self.compiled:
+            if gate is not None and not any(word in lowered for word in gate):
+                continue
+            matches.extend(regex.finditer(text))
+        matches.sort(key=lambda m: m.start())
         found: list[str] = []
-        for match in self.regex.finditer(text):
+        for match in matches:
             if not match.group(0).strip():
                 continue
             if self.negatable and _negated(text, match.start()):
@@ -185,9 +260,11 @@ class RuleSet:
         """Rule hits in the writer's own words (one hit per rule: its first matching phrase)."""
         own = parsed if isinstance(parsed, str) else parsed.own_text
         full = parsed if isinstance(parsed, str) else parsed.plain
+        lowered = {"own": own.lower(), "all": full.lower()}
         hits = []
         for rule in self.rules:
-            found = rule.find(full if rule.scope == "all" else own)
+            text = full if rule.scope == "all" else own
+            found = rule.find(text, lowered[rule.scope])
             if found:
                 hits.append(RuleHit(rule.id, rule.category, rule.action.value, found[0], rule.why))
         return tuple(hits)
@@ -219,14 +296,28 @@ def _expand(source: str, vocab: dict[str, str], where: str) -> str:
     return _VOCAB_REF.sub(replace, source)
 
 
-def _compile(sources: list[str], where: str, vocab: dict[str, str]) -> re.Pattern[str]:
+_FLAGS = re.IGNORECASE | re.MULTILINE
+
+
+def _compile_one(source: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(source, _FLAGS)
+    except re.error as exc:
+        raise RulesError(f"{where}: bad pattern {source[:80]!r}: {exc}") from exc
+
+
+def _compile(
+    sources: list[str], where: str, vocab: dict[str, str]
+) -> tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...]:
+    expanded = [_expand(s, vocab, where) for s in sources]
+    return tuple((literal_gate(source), _compile_one(source, where)) for source in expanded)
+
+
+def _compile_any(sources: list[str], where: str, vocab: dict[str, str]) -> re.Pattern[str]:
     expanded = [_expand(s, vocab, where) for s in sources]
     for source in expanded:
-        try:
-            re.compile(source)
-        except re.error as exc:
-            raise RulesError(f"{where}: bad pattern {source[:80]!r}: {exc}") from exc
-    return re.compile("|".join(f"(?:{s})" for s in expanded), re.IGNORECASE | re.MULTILINE)
+        _compile_one(source, where)
+    return re.compile("|".join(f"(?:{s})" for s in expanded), _FLAGS)
 
 
 def _build_rule(raw: object, where: str, vocab: dict[str, str]) -> Rule:
@@ -276,8 +367,8 @@ def _build_rule(raw: object, where: str, vocab: dict[str, str]) -> Rule:
         scope=scope,
         examples=examples,
         near_misses=_strings(raw, "near_misses", where),
-        regex=_compile(sources, where, vocab),
-        unless_regex=_compile(list(unless), f"{where} unless", vocab) if unless else None,
+        compiled=_compile(sources, where, vocab),
+        unless_regex=_compile_any(list(unless), f"{where} unless", vocab) if unless else None,
     )
 
 

@@ -316,7 +316,8 @@ def split_quoted(plain: str) -> ParsedText:
         window = plain[window_start:start]
         last_end = max((m.end() for m in _SENTENCE_END.finditer(window)), default=0)
         clause = window[last_end:]
-        return bool(_REPORT_FRAME.search(clause)) or clause.rstrip().endswith(":")
+        # the opening quote mark is included: quotatives like "she was like '...'" need it
+        return bool(_REPORT_FRAME.search(clause + plain[start])) or clause.rstrip().endswith(":")
 
     quotations = _find_quotations(plain)
     quotation_starts = {start for start, _end in quotations}

@@ -1,0 +1,93 @@
+"""Fakes for the pure moderation tests: scoring models that need no torch.
+
+``KeywordModel`` gives each label a high score when one of its trigger words is in the
+text, so a test can say exactly which scores a post gets. It records every call, so tests
+can check batching (one predict call per screen) and what text the models were shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from moderation import COMMUNITY_LABELS, Item, Pipeline
+
+LOW = 0.02
+
+
+class KeywordModel:
+    """A stand-in for models.ScoringModel: label -> score when a trigger word appears."""
+
+    def __init__(
+        self,
+        triggers: Mapping[str, Mapping[str, float]] | None = None,
+        labels: tuple[str, ...] = COMMUNITY_LABELS,
+        name: str = "fake",
+        version: str = "0000",
+    ) -> None:
+        self.triggers = {word.lower(): dict(scores) for word, scores in (triggers or {}).items()}
+        self.labels = labels
+        self.name = name
+        self.version = version
+        self.calls: list[list[str]] = []
+
+    def predict(self, texts: list[str]) -> list[dict[str, float]]:
+        assert isinstance(texts, list), "models are always called with a list"
+        self.calls.append(list(texts))
+        out = []
+        for text in texts:
+            scores = dict.fromkeys(self.labels, LOW)
+            lowered = text.lower()
+            for word, overrides in self.triggers.items():
+                if word in lowered:
+                    for label, value in overrides.items():
+                        scores[label] = max(scores[label], value)
+            out.append(scores)
+        return out
+
+
+class BrokenModel:
+    name = "broken"
+    version = "x"
+
+    def predict(self, texts: list[str]) -> list[dict[str, float]]:
+        raise RuntimeError("out of memory")
+
+
+GENERAL_LABELS = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack")
+
+
+@pytest.fixture
+def community():
+    return KeywordModel(
+        {
+            "zzshame": {"nc_shaming": 0.91},
+            "zzblame": {"victim_blaming": 0.88},
+            "zzguilt": {"guilt_tripping": 0.77},
+            "zzdarvo": {"darvo": 0.81},
+            "zzminimise": {"invalidation": 0.72},
+            "zztoxic": {"toxic": 0.95},
+            "zzborderline": {"toxic": 0.35},
+            "zzcrisis": {"crisis": 0.9},
+        }
+    )
+
+
+@pytest.fixture
+def general():
+    return KeywordModel({"idiot": {"toxicity": 0.99, "insult": 0.98}}, labels=GENERAL_LABELS)
+
+
+@pytest.fixture
+def make_pipeline(community, general):
+    def make(**kwargs) -> Pipeline:
+        kwargs.setdefault("community_model", community)
+        kwargs.setdefault("toxicity_model", general)
+        return Pipeline(**kwargs)
+
+    return make
+
+
+def screen_one(pipeline: Pipeline, text, parent=None, item_id: str = "t1"):
+    return pipeline.screen([Item(item_id, text, parent)])[0]
