@@ -24,6 +24,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .errors import ForumError
 from .models import DigestFrequency
 
+NEEDS_TEXT = "The post needs some text."
+
 
 def safe_next_url(target: str | None, default: str) -> str:
     """Only same-site relative paths ("/t/3?page=2"); anything else falls back to `default`.
@@ -87,21 +89,25 @@ class _NudgeAware(FlaskForm):
 
 
 class ThreadForm(_NudgeAware):
-    category = SelectField("Category", validators=[InputRequired()], choices=[])
-    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
+    category = SelectField(
+        "Category", validators=[InputRequired("Please choose a category.")], choices=[]
+    )
+    title = StringField(
+        "Title", validators=[InputRequired("Please give your thread a title."), Length(max=200)]
+    )
     content_warning = StringField(
         "Content warning (optional)", validators=[Optional(), Length(max=200)]
     )
-    body = TextAreaField("Your post", validators=[InputRequired(), Length(max=25_000)])
+    body = TextAreaField("Your post", validators=[InputRequired(NEEDS_TEXT), Length(max=25_000)])
 
 
 class ReplyForm(_NudgeAware):
-    body = TextAreaField("Your reply", validators=[InputRequired(), Length(max=25_000)])
+    body = TextAreaField("Your reply", validators=[InputRequired(NEEDS_TEXT), Length(max=25_000)])
     parent_id = HiddenField()
 
 
 class EditPostForm(_NudgeAware):
-    body = TextAreaField("Your post", validators=[InputRequired(), Length(max=25_000)])
+    body = TextAreaField("Your post", validators=[InputRequired(NEEDS_TEXT), Length(max=25_000)])
 
 
 class ReportForm(FlaskForm):
