@@ -47,7 +47,7 @@ DETOXIFY_NAMES = ("original", "unbiased", "multilingual", "original-small", "unb
 _ARCH_KEYS = ("model_type", "model_name", "tokenizer_name", "num_classes")
 
 
-class ModelUnavailable(Exception):  # noqa: N818 - the contract's name
+class ModelUnavailable(Exception):
     """A checkpoint is missing, corrupt or cannot be loaded; the message says why."""
 
 
@@ -64,13 +64,20 @@ class ScoringModel:
         *,
         name: str,
         version: str,
+        labels: Sequence[str] | None = None,
         uses_parent: bool = False,
         batch_size: int = BATCH_SIZE,
     ) -> None:
         self.detox = detox
         self.name = name
         self.version = version
-        self.labels: tuple[str, ...] = tuple(detox.class_names)
+        # Detoxify renames some classes ("toxic" -> "toxicity"); ``labels`` (same order as
+        # Detoxify's class_names) names the outputs instead, e.g. the community model's
+        # own class names. Without it the names are Detoxify's.
+        self._detox_labels: tuple[str, ...] = tuple(detox.class_names)
+        self.labels: tuple[str, ...] = tuple(labels) if labels else self._detox_labels
+        if len(self.labels) != len(self._detox_labels):
+            raise ValueError("labels must name every class of the model")
         # Whether the model was trained with the parent post as a second segment.
         self.uses_parent = uses_parent
         self.batch_size = batch_size
@@ -160,9 +167,10 @@ class ScoringModel:
             if end < total:
                 # End the window between two words, unless a single word is huge.
                 snapped = end
-                while snapped > start + self._window // 2 and word_ids[snapped] == word_ids[
-                    snapped - 1
-                ]:
+                while (
+                    snapped > start + self._window // 2
+                    and word_ids[snapped] == word_ids[snapped - 1]
+                ):
                     snapped -= 1
                 if snapped > start + self._window // 2:
                     end = snapped
@@ -183,8 +191,11 @@ class ScoringModel:
         if not texts:
             return []
         raw = self.detox.predict(list(texts))
-        columns = {label: _as_list(raw[label]) for label in self.labels}
-        return [{label: float(columns[label][i]) for label in self.labels} for i in range(len(texts))]
+        columns = [_as_list(raw[name]) for name in self._detox_labels]
+        return [
+            {label: float(column[i]) for label, column in zip(self.labels, columns, strict=True)}
+            for i in range(len(texts))
+        ]
 
     def _score_pairs(self, segments: list[tuple[int, str, str | None]]) -> list[dict[str, float]]:
         """Score (reply, parent) pairs the way Detoxify.predict scores single texts."""
@@ -325,7 +336,12 @@ def _load_checkpoint_file(
             f"checkpoint {file} could not be loaded by Detoxify ({type(exc).__name__}: {exc})"
         ) from exc
     return ScoringModel(
-        detox, name=file.name, version=_sha256(file)[:12], uses_parent=uses_parent
+        detox,
+        name=file.name,
+        version=_sha256(file)[:12],
+        # The community model keeps its own names ("toxic"); Unitary's keep Detoxify's.
+        labels=classes if expect_labels is not None else None,
+        uses_parent=uses_parent,
     )
 
 
@@ -362,7 +378,9 @@ def _check_layout(file: Path, checkpoint: dict[str, Any]) -> list[str]:
         ) from exc
     if not isinstance(args, dict) or any(key not in args for key in _ARCH_KEYS):
         raise ModelUnavailable(f"checkpoint {file}: config.arch.args needs {list(_ARCH_KEYS)}")
-    if not (isinstance(classes, list | tuple) and classes and all(isinstance(c, str) for c in classes)):
+    if not (
+        isinstance(classes, list | tuple) and classes and all(isinstance(c, str) for c in classes)
+    ):
         raise ModelUnavailable(f"checkpoint {file}: classes must be a non-empty list of names")
     if args["num_classes"] != len(classes):
         raise ModelUnavailable(
@@ -422,7 +440,7 @@ def _configure_threads() -> None:
     _threads_configured = True
 
 
-class _quiet_transformers:  # noqa: N801 - used as a context manager
+class _quiet_transformers:
     """Silence transformers' per-load progress bars and load reports."""
 
     def __enter__(self) -> None:
