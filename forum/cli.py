@@ -56,7 +56,9 @@ def create_user_command(
 def register(app: Flask) -> None:
     from .demo import register_demo_cli
     from .digest_cli import register_digest_cli
+    from .moderation_cli import register_moderation_cli
 
     app.cli.add_command(users_cli)
     register_digest_cli(app)
     register_demo_cli(app)
+    register_moderation_cli(app)
