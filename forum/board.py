@@ -185,7 +185,7 @@ def reply(thread_id: int):
     viewer = _viewer()
     thread = reading.get_thread(viewer, thread_id)
     form = ReplyForm()
-    nudge = None
+    nudge, status = None, 422
     if form.validate_on_submit():
         parent_id = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
         try:
@@ -197,13 +197,14 @@ def reply(thread_id: int):
             nudge = _nudge_view(error)
         except (InvalidInput, Forbidden) as error:
             apply_error(form, error)
+            status = error.status
         else:
             _after_posting(outcome, "Your reply is up. Thank you for being here.")
             return redirect(url_for(
                 "board.thread", thread_id=thread.id, page="last", _anchor=f"post-{outcome.post.id}"
             ))
     posts = _posts_page(thread, "last")
-    return _render_thread(thread, posts, form, nudge=nudge, status=422)
+    return _render_thread(thread, posts, form, nudge=nudge, status=status)
 
 
 def _own_post_for_editing(post_id: int):
