@@ -7,6 +7,7 @@ classify  JSON lines {"id", "text", "parent"} on stdin → one verdict line per 
 evaluate  figures for a labelled JSONL file (see moderation.evaluation).
 train     build the community model (moderation.training); --if-stale skips it when the
           checkpoint is up to date with the data.
+tune      suggest per-label thresholds from k-fold cross-validation on the training data.
 status    what is loaded, as JSON.
 """
 
@@ -141,6 +142,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Suggest per-label thresholds from cross-validation on the training data."""
+    from moderation import evaluation, training
+
+    data = [Path(p) for p in args.data] if args.data else [training.DEFAULT_DATA]
+    if any("moderation-eval" in str(p) for p in data):
+        print(
+            "error: thresholds are tuned on training data only, never the dev set", file=sys.stderr
+        )
+        return 2
+    rows = [row for path in data for row in evaluation.load_rows(path)]
+    cache = Path(args.scores) if args.scores else None
+    if cache and cache.is_file():
+        scores = json.loads(cache.read_text(encoding="utf-8"))
+        if len(scores) != len(rows):
+            print(f"error: {cache} has {len(scores)} rows, data has {len(rows)}", file=sys.stderr)
+            return 2
+    else:
+        scores = evaluation.out_of_fold_scores(
+            rows, folds=args.folds, mode=args.mode, epochs=args.epochs
+        )
+        if cache:
+            cache.write_text(json.dumps(scores), encoding="utf-8")
+    suggested = evaluation.tune_thresholds(rows, scores)
+    print(json.dumps(suggested, indent=2))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     pipeline = _pipeline(args)
     pipeline.warm()
@@ -191,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-stale", action="store_true", help="only train when missing or the data changed"
     )
     sub.set_defaults(func=cmd_train)
+
+    sub = commands.add_parser("tune", help="suggest thresholds by cross-validation (training data)")
+    sub.add_argument("--data", nargs="+", help="training JSONL files (default: the repo's)")
+    sub.add_argument("--folds", type=int, default=5)
+    sub.add_argument("--mode", choices=("finetune", "frozen"))
+    sub.add_argument("--epochs", type=int)
+    sub.add_argument("--scores", help="cache file for the out-of-fold scores (JSON)")
+    sub.set_defaults(func=cmd_tune)
 
     sub = commands.add_parser("status", help="what is loaded, as JSON")
     model_options(sub)
