@@ -102,13 +102,14 @@ def token_optional(view: Callable) -> Callable:
 
 
 def _caller_key() -> str:
-    return f"api-user:{g.api_user.id}"
+    # The same key and scope as the web pages' posting limit (forum/board.py): one budget per
+    # member, whichever way they post.
+    return f"member:{g.api_user.id}"
 
 
 login_limit = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-# One budget per member for everything that writes text, keyed by member rather than address.
 posting_limit = limiter.shared_limit(
-    lambda: current_app.config["RATELIMIT_POSTING"], scope="api-posting", key_func=_caller_key
+    lambda: current_app.config["RATELIMIT_POSTING"], scope="posting", key_func=_caller_key
 )
 report_limit = limiter.limit(lambda: current_app.config["RATELIMIT_POSTING"], key_func=_caller_key)
 
