@@ -447,3 +447,22 @@ def test_patch_me_with_a_bad_mute_changes_nothing(client, payload):
     settings = client.get(f"{API}/me", headers=headers).get_json()
     assert settings["digest"] == "weekly"
     assert settings["muted_categories"] == ["introductions"]
+
+
+@pytest.mark.both_databases
+def test_someone_elses_held_post_is_404_not_403(client, monkeypatch):
+    thread = make_thread(make_user()).thread
+    hold_everything(monkeypatch)
+    held = make_reply_acknowledged(make_user(), thread.id)
+    other = bearer(make_user())
+    # Held posts don't exist for anyone but their author: no hint that something is there.
+    assert_error(client.patch(f"{API}/posts/{held}", headers=other, json={"body": "x"}), 404)
+    assert_error(client.post(f"{API}/posts/{held}/reports", headers=other,
+                             json={"reason": "x"}), 404)
+    assert count(Report) == 0
+
+
+def make_reply_acknowledged(author: User, thread_id: int) -> int:
+    from forum import posting
+
+    return posting.reply(author, thread_id, "held text", acknowledge_nudge=True).post.id

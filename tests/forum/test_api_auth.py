@@ -86,20 +86,29 @@ def test_changing_the_password_or_suspension_signs_tokens_out(client):
                                                     "password": PASSWORD}), 401)
 
 
-def _sign_in_cookie(client, user: User) -> None:
-    """Give the test client a logged-in Flask-Login session, as the HTML sign-in would."""
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+@pytest.fixture
+def sign_in(app, client):
+    """Sign the test client in through Flask-Login, exactly as the HTML sign-in does."""
+    from flask_login import login_user
+
+    def test_sign_in(user_id: int):
+        login_user(db.session.get(User, user_id))
+        return "signed in"
+
+    app.add_url_rule("/_test/sign-in/<int:user_id>", "test_sign_in", test_sign_in)
+    return lambda user: client.get(f"/_test/sign-in/{user.id}").status_code == 200
 
 
-def test_the_session_cookie_never_authenticates_the_api(client, monkeypatch):
+def test_the_session_cookie_never_authenticates_the_api(sign_in, client, monkeypatch):
     member = make_user()
     hold_everything(monkeypatch)
     held = client.post(f"{API}/threads", headers=bearer(member),
                        json={**NEW_THREAD, "acknowledge_nudge": True}).get_json()
-    _sign_in_cookie(client, member)
+    assert sign_in(member)
+    # The cookie is a working sign-in for the pages...
+    assert client.get("/new").status_code == 200
 
+    # ...and means nothing to the API.
     assert_error(client.get(f"{API}/me"), 401)
     assert_error(client.post(f"{API}/threads", json=NEW_THREAD), 401)
     # Reading with only the cookie is anonymous reading: the member's held thread stays hidden.
