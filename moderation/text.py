@@ -239,7 +239,7 @@ _OBJECT = r"(?:\s+(?:me|us|him|her|them|you|everyone|my\s+[\w-]+(?:\s+[\w-]+)?|t
 # "she called me a ...", "my mother texted: ...", "he told everyone that ...",
 # "I was told ...", "her exact words were ...", "I got called ...".
 _REPORT_FRAME = re.compile(
-    rf"\b{_SPEAKER}\s+(?:(?:has|had|have|would|will|always|just|even|then|once|also|actually|"
+    rf"\b{_SPEAKER}(?:\s+(?:who|that)(?=\s+(?:says|said|tells|told|keeps|kept|calls|called)))?\s+(?:(?:has|had|have|would|will|always|just|even|then|once|also|actually|"
     rf"literally|still|basically|constantly|never\s+stopped)\s+){{0,2}}{_SPEECH_VERB}\b{_OBJECT}"
     rf"(?:\s+(?:a|an|that|to|things\s+like|stuff\s+like|names\s+like))?\s*[:,-]?\s*"
     r"|\b(?:i|we|you)\s+(?:was|were|got|get|have\s+been|had\s+been|'ve\s+been|'d\s+been)\s+"
@@ -257,6 +257,13 @@ _OWN_VOICE = re.compile(
 # Attribution after a quotation: '"...," she said' / '"..." - my dad, 2019'.
 _AFTER_ATTRIBUTION = re.compile(
     rf"^\s*[,-]?\s*(?:{_SPEAKER}\s+{_SPEECH_VERB}\b|{_SPEECH_VERB}\s+{_SPEAKER}\b|-\s*\w+)",
+    re.IGNORECASE,
+)
+# "Every family fights, my mother said, ..." - attribution after the words, no quote marks.
+_TRAILING_ATTRIBUTION = re.compile(
+    rf",\s*{_SPEAKER}\s+(?:always\s+|would\s+|likes\s+to\s+|loves\s+to\s+|keeps\s+|kept\s+)?"
+    r"(?:said|says|say|saying|told\s+me|tells\s+me|insists|insisted|claims|claimed|wrote|"
+    r"texted|replied|snapped|added|announced|explained|reminded\s+me)\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?]+[\"')]*(?=\s|$)|\n")
@@ -327,6 +334,14 @@ def split_quoted(plain: str) -> ParsedText:
         short = len(inner.split()) <= SCARE_QUOTE_MAX_WORDS
         if framed(start) or attributed or not short:
             spans.append((start, end, "quotation"))
+
+    for match in _TRAILING_ATTRIBUTION.finditer(plain):
+        line_start = plain.rfind("\n", 0, match.start()) + 1
+        head = plain[line_start : match.start()]
+        ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+        begin = line_start + (ends[-1] if ends else 0)
+        if match.start() > begin:
+            spans.append((begin, match.start(), "reported"))
 
     for match in _REPORT_FRAME.finditer(plain):
         if any(a <= match.start() < b for a, b in own_voice):
