@@ -325,7 +325,13 @@ def edit_post(post_id: int):
     outcome = posting.edit_post(
         g.api_user, post_id, data.get("body"), acknowledge_nudge=_flag(data, "acknowledge_nudge")
     )
-    return jsonify({**_outcome(outcome), "post": _post(outcome.post)})
+    # The post as it now is (its "status" says whether the edit was published or held).
+    return jsonify({
+        **_post(outcome.post),
+        "post_id": outcome.post.id,
+        "thread_id": outcome.thread.id,
+        "escalate": outcome.escalate,
+    })
 
 
 @bp.post(f"/posts/<{ID}:post_id>/reports")

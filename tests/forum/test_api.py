@@ -262,9 +262,11 @@ def test_author_edits_own_post_and_the_old_text_is_kept(client):
                             json={"body": "second *version*"})
     assert response.status_code == 200
     body = response.get_json()
-    assert body["status"] == "published" and body["post_id"] == outcome.post.id
-    assert "<em>version</em>" in body["post"]["body_html"]
-    assert body["post"]["edited_at"] is not None
+    assert body["status"] == "published" and body["escalate"] is False
+    assert body["id"] == body["post_id"] == outcome.post.id
+    assert body["thread_id"] == outcome.thread.id
+    assert "<em>version</em>" in body["body_html"]
+    assert body["edited_at"] is not None
     revisions = db.session.scalars(select(PostRevision.body_markdown)).all()
     assert revisions == ["first version"]
 
