@@ -200,11 +200,24 @@ class _ThreadActivity:
 
 
 class PeriodActivity:
-    """Everything published in one period, loaded once (2 queries) and shared by all members."""
+    """Everything published in one period, loaded once (2 queries) and shared by all members.
+
+    Threads are ranked once for a reader who is not involved; each member's digest then only
+    re-ranks the few threads their blocks, mutes or own posts change (fast for 10,000s).
+    """
 
     def __init__(self, period: Period, threads: list[_ThreadActivity]) -> None:
         self.period = period
-        self.threads = threads
+        self.threads = {t.id: t for t in threads}
+        self.ranked = sorted(threads, key=lambda t: _rank_key(t.opened_in_period, t.total_replies,
+                                                             t.latest, t.id))
+        self.touched_by: dict[int, set[int]] = defaultdict(set)  # member → threads they shape
+        self.count_by_category: dict[int, int] = defaultdict(int)
+        for thread in threads:
+            self.count_by_category[thread.category_id] += 1
+            self.touched_by[thread.author_id].add(thread.id)
+            for author_id in thread.latest_by_author:
+                self.touched_by[author_id].add(thread.id)
 
     @classmethod
     def load(cls, period: Period) -> PeriodActivity:
@@ -262,6 +275,25 @@ class PeriodActivity:
         return cls(period, list(threads.values()))
 
 
+def _rank_key(is_new: bool, replies: int, latest: datetime | None, thread_id: int) -> tuple:
+    """New threads first, then the most new activity, then the most recent."""
+    stamp = latest.timestamp() if latest is not None else 0.0
+    return (not is_new, -(replies + is_new), -stamp, -thread_id)
+
+
+def _rank_for(thread: _ThreadActivity, me: int, blocked: set[int]):
+    """(key, is_new, replies) as this member sees the thread, or None when nothing is news."""
+    if thread.author_id in blocked:
+        return None
+    hidden = blocked | {me}
+    replies = sum(n for a, n in thread.replies_by_author.items() if a not in hidden)
+    is_new = thread.opened_in_period and thread.author_id != me
+    if not is_new and replies == 0:
+        return None
+    stamps = [t for a, t in thread.latest_by_author.items() if a not in hidden]
+    return _rank_key(is_new, replies, max(stamps) if stamps else None, thread.id), is_new, replies
+
+
 def compose_batch(
     recipients: Sequence[Recipient], activity: PeriodActivity, base_url: str
 ) -> dict[int, Digest]:
@@ -288,33 +320,49 @@ def _compose_one(
     recipient: Recipient, activity: PeriodActivity, blocked: set[int], muted: set[int],
     base_url: str,
 ) -> Digest:
-    ranked: list[tuple[tuple, DigestItem]] = []
     me = recipient.id
-    for thread in activity.threads:
-        if thread.category_id in muted or thread.author_id in blocked:
+    # Threads this member's own posts or blocks change are ranked for them alone ...
+    affected: set[int] = set(activity.touched_by.get(me, ()))
+    for other in blocked:
+        affected |= activity.touched_by.get(other, set())
+    chosen: list[tuple[tuple, _ThreadActivity, bool, int]] = []
+    affected_listed = 0
+    for tid in affected:
+        thread = activity.threads[tid]
+        if thread.category_id in muted:
             continue
-        if blocked:
-            replies = sum(n for a, n in thread.replies_by_author.items() if a not in blocked and a != me)
-            stamps = [t for a, t in thread.latest_by_author.items() if a not in blocked and a != me]
-            latest = max(stamps) if stamps else None
-        else:
-            replies = thread.total_replies - thread.replies_by_author.get(me, 0)
-            latest = thread.latest
-        is_new = thread.opened_in_period and thread.author_id != me
-        if not is_new and replies == 0:
+        ranked = _rank_for(thread, me, blocked)
+        if ranked is not None:
+            chosen.append((ranked[0], thread, ranked[1], ranked[2]))
+            affected_listed += 1
+    # ... every other thread keeps the shared ranking: only the top MAX_ITEMS are needed.
+    taken = 0
+    for thread in activity.ranked:
+        if taken == MAX_ITEMS:
+            break
+        if thread.id in affected or thread.category_id in muted:
             continue
-        item = DigestItem(
+        key = _rank_key(thread.opened_in_period, thread.total_replies, thread.latest, thread.id)
+        chosen.append((key, thread, thread.opened_in_period, thread.total_replies))
+        taken += 1
+    unaffected_total = (
+        len(activity.threads)
+        - sum(activity.count_by_category.get(c, 0) for c in muted)
+        - sum(1 for tid in affected if activity.threads[tid].category_id not in muted)
+    )
+    total = unaffected_total + affected_listed
+    chosen.sort(key=lambda entry: entry[0])
+    items = tuple(
+        DigestItem(
             thread_id=thread.id, title=thread.title, category=thread.category,
             author=thread.author, is_new=is_new, new_replies=replies,
             excerpt=thread.excerpt, content_warning=thread.content_warning,
             url=f"{base_url}/threads/{thread.id}",
         )
-        stamp = latest.timestamp() if latest is not None else 0.0
-        ranked.append(((not is_new, -(replies + is_new), -stamp, -thread.id), item))
-    ranked.sort(key=lambda pair: pair[0])
-    items = tuple(item for _, item in ranked[:MAX_ITEMS])
+        for _, thread, is_new, replies in chosen[:MAX_ITEMS]
+    )
     return Digest(recipient.id, recipient.username, activity.period, items,
-                  more=max(0, len(ranked) - MAX_ITEMS))
+                  more=total - len(items))
 
 
 def compose_digest(user: User, period: Period) -> Digest:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from forum import digest, posting
 from forum.extensions import db
-from forum.models import Category, CategoryMute, Post, PostStatus, Thread, User, utcnow
+from forum.models import Block, Category, CategoryMute, Post, PostStatus, Thread, User, utcnow
 from tests.factories import make_reply, make_thread, make_user
 from tests.forum.web import isolate_requests
 
@@ -371,3 +371,64 @@ def test_preview_says_when_the_digest_is_off(app, client):
     _sign_in(app, client, member)
     page = client.get("/digest/preview").get_data(as_text=True)
     assert "Your digest emails are off" in page and "Nothing new yet" in page
+
+
+def _reference_digest(user: User, period: digest.Period, limit: int) -> tuple[list, int]:
+    """The rules written the slow, obvious way: every thread, every post, one member."""
+    blocked = {b.blocked_id for b in db.session.scalars(select(Block).where(
+        Block.blocker_id == user.id))}
+    muted = {m.category_id for m in db.session.scalars(select(CategoryMute).where(
+        CategoryMute.user_id == user.id))}
+    hidden = blocked | {user.id}
+    entries = []
+    for thread in db.session.scalars(select(Thread)):
+        opening = next(p for p in thread.posts if p.is_opening)
+        if (thread.deleted_at or not thread.is_visible or opening.status != "published"
+                or thread.category_id in muted or thread.author_id in blocked):
+            continue
+        fresh = [p for p in thread.posts if p.status == "published"
+                 and period.start <= p.published_at < period.end and p.author_id not in hidden]
+        replies = sum(1 for p in fresh if not p.is_opening)
+        is_new = any(p.is_opening for p in fresh)
+        if not (is_new or replies):
+            continue
+        latest = max(p.published_at for p in fresh)
+        key = digest._rank_key(is_new, replies, latest, thread.id)
+        entries.append((key, thread.id, is_new, replies))
+    entries.sort()
+    return [(tid, is_new, replies) for _, tid, is_new, replies in entries[:limit]], len(entries)
+
+
+def test_fast_composition_matches_the_obvious_rules_for_everyone(app, monkeypatch):
+    import random
+
+    rng = random.Random(7)
+    monkeypatch.setattr(digest, "MAX_ITEMS", 4)  # small, so the cut-off and "more" are exercised
+    people = [make_user(f"person{n}") for n in range(10)]
+    slugs = ["going-no-contact", "low-contact", "healing-and-self-care"]
+    threads = []
+    for n in range(14):
+        thread = make_thread(rng.choice(people), f"Thread {n}", category=rng.choice(slugs)).thread
+        if n % 4 == 0:
+            _backdate(thread.id)
+        threads.append(thread.id)
+    for _ in range(30):
+        make_reply(rng.choice(people), rng.choice(threads))
+    for person in people:
+        for other in rng.sample(people, 2):
+            if other.id != person.id and rng.random() < 0.5:
+                posting.block_member(person, other.username)
+        if rng.random() < 0.4:
+            category = db.session.scalar(select(Category).where(Category.slug == rng.choice(slugs)))
+            db.session.add(CategoryMute(user_id=person.id, category_id=category.id))
+    db.session.commit()
+
+    period = this_week()
+    activity = digest.PeriodActivity.load(period)
+    composed = digest.compose_batch([digest.Recipient(p.id, p.username, p.email) for p in people],
+                                    activity, "http://forum.test")
+    for person in people:
+        expected, total = _reference_digest(person, period, 4)
+        got = composed[person.id]
+        assert [(i.thread_id, i.is_new, i.new_replies) for i in got.items] == expected, person.username
+        assert got.thread_count == total, person.username
