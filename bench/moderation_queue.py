@@ -223,14 +223,15 @@ def reply_latency(replies: int, model: Path) -> None:
             first = time.perf_counter() - started
             assert status == 201, (status, thread)
             print(f"first post (loads the models): {first:.2f} s, status {thread['status']}")
+            # A held thread is visible only to its author (fail-closed run): they reply then.
+            writer = tokens["bench_writer" if thread["status"] == "published" else "bench_author"]
             timings: list[float] = []
             outcomes: dict[str, int] = {}
             for n in range(replies):
                 body = REPLIES[n % len(REPLIES)]
                 started = time.perf_counter()
                 status, answer = _request(port, "POST", f"/api/v1/threads/{thread['id']}/posts",
-                                          {"body": body, "acknowledge_nudge": True},
-                                          tokens["bench_writer"])
+                                          {"body": body, "acknowledge_nudge": True}, writer)
                 timings.append(time.perf_counter() - started)
                 key = answer.get("status") if status == 201 else f"HTTP {status}"
                 outcomes[key] = outcomes.get(key, 0) + 1

@@ -306,6 +306,9 @@ def _open_case_for_action(moderator: User, case_id: int, now: datetime) -> Moder
     if _claimed_by_other(case, moderator, now):
         name = case.claimed_by.username if case.claimed_by else "another moderator"
         raise Conflict(f"{name} is working on this case.", case_id=case.id)
+    if case.post.status == PostStatus.DELETED.value:
+        raise Conflict("The author deleted this post; there is nothing left to decide.",
+                       case_id=case.id)
     return case
 
 
@@ -472,6 +475,8 @@ def bulk(moderator: User, case_ids: list[int], action: str, reason: str | None =
             skipped[case_id] = "already resolved"
         elif _claimed_by_other(case, moderator, now):
             skipped[case_id] = "claimed by another moderator"
+        elif case.post.status == PostStatus.DELETED.value:
+            skipped[case_id] = "deleted by its author"
         elif action == "approve":
             _approve(moderator, case, reason, now)
             done.append(case_id)

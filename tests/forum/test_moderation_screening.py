@@ -294,3 +294,18 @@ def test_rescore_publishes_held_posts_that_now_pass(app):
     assert first_case.status == "approved" and first_case.resolved_by_id is None
     assert _count(AuditEntry, AuditEntry.action == "auto_approved") == 1
     assert review.screening_health().available is True
+
+
+def test_a_post_its_author_deleted_leaves_the_queue_and_cannot_be_approved(app):
+    from forum.errors import Conflict
+
+    mod = make_user("mod_willow", role="moderator")
+    thread = make_thread(make_user()).thread
+    author = make_user()
+    held = posting.reply(author, thread.id, SHAMING, acknowledge_nudge=True).post
+    case_id = review.queue().page.items[0].case.id
+    posting.delete_post(author, held.id)
+    assert review.queue().page.items == [] and review.lane_counts()["all"] == 0
+    with pytest.raises(Conflict):
+        review.approve(mod, case_id)
+    assert held.status == PostStatus.DELETED and thread.reply_count == 0
