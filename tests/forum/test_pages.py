@@ -454,3 +454,42 @@ def test_settings_refuse_unknown_values_and_change_nothing(app, client, data):
     db.session.expire_all()
     assert db.session.get(User, alice.id).digest_frequency == "weekly"
     assert count(CategoryMute) == 0
+
+
+def test_set_muted_categories_replaces_the_list_and_refuses_unknown_slugs(app):
+    from forum import preferences
+    from forum.errors import InvalidInput
+
+    alice = make_user("alice")
+    preferences.set_muted_categories(alice, ["low-contact", "flying-monkeys", "low-contact"])
+    assert preferences.muted_category_slugs(alice) == ["low-contact", "flying-monkeys"]
+    preferences.set_muted_categories(alice, ["introductions"])
+    assert preferences.muted_category_slugs(alice) == ["introductions"]
+    with pytest.raises(InvalidInput):
+        preferences.set_muted_categories(alice, ["introductions", "nope"])
+    assert preferences.muted_category_slugs(alice) == ["introductions"]
+
+
+# --- the demo community ---------------------------------------------------------------------------
+
+
+def test_demo_community_loads_once_and_reads_well(app, runner, client):
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "Demo moderator: username 'mod_willow', password 'demo-moderator-pass'" in result.output
+    members, threads, posts = count(User), count(Thread), count(Post)
+    assert members >= 4 and threads >= 5 and posts > threads
+    moderator = db.session.scalar(select(User).where(User.username_key == "mod_willow"))
+    assert moderator.role == "moderator"
+    assert db.session.scalar(select(func.count()).select_from(Thread).where(
+        Thread.content_warning.is_not(None))) >= 1
+    assert all(p.status == PostStatus.PUBLISHED.value for p in db.session.scalars(select(Post)))
+
+    again = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert again.exit_code == 0 and "leaving it as it is" in again.output
+    assert (count(User), count(Thread), count(Post)) == (members, threads, posts)
+    assert runner.invoke(args=["demo", "load"]).exit_code != 0
+
+    assert login(client, "mod_willow", "demo-moderator-pass").status_code == 302
+    index = text_of(client.get("/"))
+    assert "Hello from someone three weeks in" in index
