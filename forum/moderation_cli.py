@@ -70,10 +70,8 @@ def export_labels_command(out: str | None) -> None:
 def train_command(out: str | None, data: tuple[str, ...], with_moderator_labels: bool,
                   mode: str | None, epochs: int | None, if_stale: bool) -> None:
     """Build the community model (delegates to moderation.training)."""
-    from moderation import training
-
     out_path = Path(out or current_app.config["MODERATION_MODEL"])
-    paths = [Path(p) for p in data] or [Path(training.DEFAULT_DATA)]
+    paths = [Path(p) for p in data] or [screening.default_training_data()]
     if with_moderator_labels:
         rows = review.export_labels()
         if rows:
@@ -86,12 +84,9 @@ def train_command(out: str | None, data: tuple[str, ...], with_moderator_labels:
         options["mode"] = mode
     if epochs:
         options["epochs"] = epochs
-    if if_stale:
-        result = training.ensure_community_model(out_path, paths, progress=click.echo, **options)
-        click.echo(f"Community model: {result}")
-    else:
-        report = training.train(paths, out_path, progress=click.echo, **options)
-        click.echo(f"Community model: {getattr(report, 'out_path', out_path)}")
+    result = screening.build_community_model(out_path, paths, if_stale=if_stale,
+                                             progress=click.echo, **options)
+    click.echo(f"Community model: {result}")
     click.echo("Restart the app to load it, then run `flask --app wsgi moderation rescore`.")
 
 

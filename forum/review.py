@@ -16,6 +16,8 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from moderation import HARMFUL
+
 from . import screening
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .extensions import db
@@ -41,9 +43,7 @@ from .models import (
 from .reading import Page
 
 LANES = ("all", Lane.URGENT.value, Lane.HELD.value, Lane.REPORTED.value)
-HARMFUL_CATEGORIES = (
-    "nc_shaming", "victim_blaming", "guilt_tripping", "darvo", "invalidation", "toxic",
-)
+HARMFUL_CATEGORIES: tuple[str, ...] = HARMFUL
 REASON_MAX = 1000
 SILENCE_DAYS_MAX = 365
 # A claim older than this no longer keeps other moderators away from a case.

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -239,6 +241,27 @@ def screened_text_of(post: Post) -> tuple[str, str | None]:
     text = f"{post.thread.title}\n\n{post.body_markdown}" if post.is_opening else post.body_markdown
     parent = post.parent.body_markdown if post.parent is not None else None
     return text, parent
+
+
+# ---------------------------------------------------------------- training (for the CLI)
+
+def default_training_data() -> Path:
+    """The repository's own labelled training data (moderation/data/train.jsonl)."""
+    from moderation import training
+
+    return Path(training.DEFAULT_DATA)
+
+
+def build_community_model(out_path: Path, data_paths: list[Path], *, if_stale: bool,
+                          progress: Callable[[str], None], **options: Any) -> Path:
+    """Train the community model (moderation.training); with `if_stale`, only when needed."""
+    from moderation import training
+
+    if if_stale:
+        return Path(training.ensure_community_model(out_path, data_paths, progress=progress,
+                                                    **options))
+    report = training.train(data_paths, out_path, progress=progress, **options)
+    return Path(getattr(report, "out_path", out_path))
 
 
 # ---------------------------------------------------------------- nudges
