@@ -68,9 +68,13 @@ class TestWithTheTrainedModel:
 
     @pytest.fixture
     def thread(self, app):
-        return make_thread(make_user(), title="I broke NC at the funeral",
-                           body="I spoke to my mother at my aunt's funeral and now she is "
-                                "calling every day again. I feel like I failed.").thread
+        # The opening post is only context here: it is published without screening.
+        app.config["MODERATION_SCREENING"] = "off"
+        thread = make_thread(make_user(), title="I broke NC at the funeral",
+                             body="I spoke to my mother at my aunt's funeral and now she is "
+                                  "calling every day again. I feel like I failed.").thread
+        app.config["MODERATION_SCREENING"] = "pipeline"
+        return thread
 
     def test_supportive_reply_quoting_an_insult_publishes(self, thread):
         body = ("> You were always a selfish, ungrateful little brat\n\n"
