@@ -213,5 +213,9 @@ def suspend(user_id: int):
 
 @bp.route("/audit")
 def audit():
-    entries = review.audit_log(_page_arg())
-    return render_template("moderator/audit.html", entries=entries)
+    who = request.args.get("who", "all")
+    if who not in review.AUDIT_VIEWS:
+        who = "all"
+    entries = review.audit_log(_page_arg(), who=who)
+    return render_template("moderator/audit.html", entries=entries, who=who,
+                           views=review.AUDIT_VIEWS)

@@ -204,12 +204,20 @@ def case_entry(case_id: int) -> QueueEntry:
                       prior_sanctions=sanctions.get(case.post.author_id, 0))
 
 
-def audit_log(page: int = 1, per_page: int = 50) -> Page[AuditEntry]:
+AUDIT_VIEWS = ("all", "moderators", "screening")
+
+
+def audit_log(page: int = 1, per_page: int = 50, who: str = "all") -> Page[AuditEntry]:
+    """Newest first; `who`: everything, only people's actions, or only automatic verdicts."""
     query = (
         select(AuditEntry)
         .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.subject))
         .order_by(AuditEntry.id.desc())
     )
+    if who == "moderators":
+        query = query.where(AuditEntry.actor_id.is_not(None))
+    elif who == "screening":
+        query = query.where(AuditEntry.actor_id.is_(None))
     page = max(1, page)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
     return Page(items=list(result.items), page=page, pages=max(1, result.pages), total=result.total)

@@ -420,3 +420,58 @@ def test_audit_log_page_lists_each_step_and_paginates(app, people):
     last = _page(mod, "/mod/audit?page=2")
     assert "automatic screening" in last and "approved" in last
     assert "Reads fine in context." in last and "mod_willow" in last
+
+
+def test_supportive_reply_quoting_an_insult_publishes_on_the_web(app, people):
+    thread = make_thread(people["author"], body="My mother insulted me again.").thread
+    client = app.test_client()
+    login(client, "meadow")
+    body = "> she called me an idiot\n\nShe was cruel, and wrong about you."
+    response = post_form(client, f"/t/{thread.id}/reply", {"body": body},
+                         token_page=f"/t/{thread.id}")
+    assert response.status_code == 302
+    assert "wrong about you" in _page(app.test_client(), f"/t/{thread.id}")
+    assert db.session.scalar(select(ModerationCase)) is None
+
+
+def test_reports_from_the_thread_page_merge_into_one_case(app, people):
+    thread = make_thread(people["author"]).thread
+    reply = make_reply(people["shamer"], thread.id, "Families are complicated.").post
+    for name in ("river", "meadow"):
+        client = app.test_client()
+        login(client, name)
+        response = post_form(client, f"/p/{reply.id}/report", {"reason": "dismissive"},
+                             token_page=f"/t/{thread.id}")
+        assert response.status_code == 302
+    case = db.session.scalar(select(ModerationCase))
+    assert (case.lane, case.report_count) == ("reported", 2)
+    mod = app.test_client()
+    login(mod, "mod_willow")
+    assert "2 reports" in _page(mod, "/mod/?lane=reported")
+
+
+def test_model_unavailable_holds_a_web_post(app, people):
+    app.config["MODERATION_PIPELINE"] = UnavailablePipeline()
+    client = app.test_client()
+    login(client, "river")
+    data = {"category": "going-no-contact", "title": "Day one", "body": "I blocked his number."}
+    nudged = post_form(client, "/new", data, token_page="/new")
+    assert nudged.status_code == 422
+    assert "automatic screening isn&#39;t working" in nudged.get_data(as_text=True)
+    held = post_form(client, "/new", {**data, "acknowledge_nudge": "1"}, token_page="/new")
+    assert held.status_code == 302
+    post = db.session.scalar(select(Post))
+    assert post.status == PostStatus.HELD
+    assert "Day one" not in _page(app.test_client(), "/")
+
+
+def test_audit_log_can_show_only_peoples_actions(app, people):
+    thread = make_thread(people["author"]).thread
+    case = _case_for(_held_reply(thread.id, people["shamer"]).id)
+    review.reject(people["mod"], case.id, "Shaming a slip.")
+    mod = app.test_client()
+    login(mod, "mod_willow")
+    people_only = _page(mod, "/mod/audit?who=moderators")
+    assert "Shaming a slip." in people_only and "automatic screening</td>" not in people_only
+    screener = _page(mod, "/mod/audit?who=screening")
+    assert "automatic screening</td>" in screener and "Shaming a slip." not in screener
