@@ -13,7 +13,8 @@ How it decides
 4. Harmful evidence - a ``hold`` rule, or a community-model score at the label's threshold:
    HOLD with that category. A ``publish_guard`` rule ("it's not your fault", "proud of
    you") raises the bar for model-only evidence to ``thresholds["guarded"]``; it never
-   cancels a rule hit.
+   cancels a rule hit. A crisis post gets the same higher bar: someone in crisis writing
+   about what was done to them must not be held as if they were the aggressor.
 5. Detoxify's general toxicity model is used cautiously, because it flags the very posts
    this forum exists for (survivors quoting insults, swearing at an abuser, describing
    violence). It only sees the writer's own sentences addressed to the reader (second
@@ -204,7 +205,7 @@ def decide(
             bar = limits[label]
             if parent_in_crisis:
                 bar *= limits["parent_crisis_factor"]
-            if guards:
+            if guards or escalate:
                 bar = max(bar, limits["guarded"])
             if score >= bar:
                 model_flags[label] = score / max(limits[label], 1e-6)
@@ -213,6 +214,8 @@ def decide(
                     note.append("replying to a crisis post")
                 if guards:
                     note.append("above the bar for a supportive-sounding post")
+                elif escalate:
+                    note.append("above the bar for a crisis post")
                 suffix = f" ({'; '.join(note)})" if note else ""
                 reasons.append(f"community model: {label} {_fmt(score)}{suffix}")
 

@@ -116,6 +116,15 @@ def test_crisis_that_is_also_harmful_is_held_and_escalated():
     assert verdict.escalate
 
 
+def test_crisis_post_needs_strong_model_evidence_to_be_held():
+    text = "I can't go on. My mother says I'm a worthless burden."
+    verdict = run(text, scores(toxic=0.7))
+    assert verdict.escalate and verdict.decision is Decision.PUBLISH
+    strong = run(text, scores(toxic=0.95))
+    assert strong.escalate and strong.decision is Decision.HOLD
+    assert any("above the bar for a crisis post" in reason for reason in strong.reasons)
+
+
 def test_publish_guard_raises_the_bar_for_model_only_evidence():
     text = "It's not your fault and I'm proud of you."
     held_without_guard = run("Okay then.", scores(victim_blaming=0.7))
