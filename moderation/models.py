@@ -86,6 +86,10 @@ class ScoringModel:
         self._limit = self._max_tokens - tokenizer.num_special_tokens_to_add(pair=False)
         self._window = min(CHUNK_TOKENS, self._limit)
         self._overlap = min(CHUNK_OVERLAP, self._window // 4)
+        if uses_parent:
+            # Leave room for the parent: a reply longer than one window is split, and the
+            # parent is cut to fit beside each piece (truncation="only_second").
+            self._limit = self._window
         # No tokenizer makes more than four tokens of one character (byte-level BPE on a
         # 4-byte UTF-8 character is the worst case), so shorter texts never need counting.
         self._safe_chars = self._limit // 4
@@ -424,18 +428,21 @@ def _effective_max_length(tokenizer: Any, detox: Any) -> int:
 
 
 def _configure_threads() -> None:
-    """Use the cores this machine has (or MODERATION_TORCH_THREADS), once per process."""
+    """Set torch's intra-op threads once per process: MODERATION_TORCH_THREADS, default 1.
+
+    One thread per process is the better default here: forum posts are short (a 60-character
+    reply scores in ~10 ms on one thread), web servers run several worker processes, and on
+    a busy 2-core machine two spin-waiting threads per process were measured 4-6x slower.
+    Batch jobs (``classify`` on a big file) may set MODERATION_TORCH_THREADS=2.
+    """
     global _threads_configured
     if _threads_configured:
         return
     import torch
 
     wanted = os.environ.get("MODERATION_TORCH_THREADS", "").strip()
-    try:
-        threads = int(wanted) if wanted else min(os.cpu_count() or 1, 8)
-    except ValueError:
-        threads = min(os.cpu_count() or 1, 8)
-    if threads > 0 and torch.get_num_threads() != threads:
+    threads = int(wanted) if wanted.isdigit() and int(wanted) > 0 else 1
+    if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     _threads_configured = True
 

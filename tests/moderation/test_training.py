@@ -211,6 +211,11 @@ def test_parent_as_second_segment_is_recorded_and_used(tmp_path, subset_data):
     without = model.predict([reply])
     assert with_parent != other_parent  # the parent reaches the model
     assert without == model.predict([reply], [None])
+    # A reply near the model's limit still leaves room for its parent: no error, no cut.
+    long_reply = " ".join(["boundary"] * 505)
+    (scores,) = model.predict([long_reply], [" ".join(["mother"] * 600)])
+    assert set(scores) == set(COMMUNITY_LABELS)
+    assert len(model.chunks(long_reply)) == 2
 
 
 @pytest.mark.model
