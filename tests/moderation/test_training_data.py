@@ -1,0 +1,100 @@
+"""Checks on the community model's hand-written training data (moderation/data/train.jsonl)."""
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TRAIN_PATH = REPO_ROOT / "moderation" / "data" / "train.jsonl"
+DEV_PATH = REPO_ROOT.parent / "shared" / "moderation-eval" / "dev.jsonl"
+
+FIELDS = ["id", "parent", "text", "label", "note"]
+LABELS = {
+    "supportive",
+    "neutral",
+    "nc_shaming",
+    "victim_blaming",
+    "guilt_tripping",
+    "darvo",
+    "invalidation",
+    "toxic",
+    "crisis",
+}
+MIN_PER_LABEL = 80
+MIN_TRAPS = 120
+MIN_ROWS = 900
+
+
+def _fold(text: str) -> str:
+    """Case-insensitive, whitespace-folded form used to compare texts."""
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _load(path: Path) -> list[dict]:
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            assert line.strip(), f"{path.name} line {number} is blank"
+            rows.append(json.loads(line))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    return _load(TRAIN_PATH)
+
+
+def test_enough_rows(rows):
+    assert len(rows) >= MIN_ROWS
+
+
+def test_schema(rows):
+    for row in rows:
+        assert list(row) == FIELDS, row.get("id")
+        assert isinstance(row["id"], str)
+        assert row["parent"] is None or (isinstance(row["parent"], str) and row["parent"].strip())
+        assert isinstance(row["text"], str) and row["text"].strip(), row["id"]
+        assert row["label"] in LABELS, row["id"]
+        assert isinstance(row["note"], str) and row["note"].strip(), row["id"]
+
+
+def test_ids_are_sequential_and_unique(rows):
+    ids = [row["id"] for row in rows]
+    assert len(set(ids)) == len(ids)
+    assert ids == [f"tr-{n:04d}" for n in range(1, len(rows) + 1)]
+
+
+def test_texts_are_unique(rows):
+    folded = Counter(_fold(row["text"]) for row in rows)
+    duplicates = [text for text, count in folded.items() if count > 1]
+    assert duplicates == []
+
+
+def test_every_label_is_well_represented(rows):
+    counts = Counter(row["label"] for row in rows)
+    assert set(counts) == LABELS
+    thin = {label: n for label, n in counts.items() if n < MIN_PER_LABEL}
+    assert thin == {}
+
+
+def test_enough_false_positive_traps(rows):
+    traps = [row for row in rows if row["note"].startswith("trap:")]
+    assert len(traps) >= MIN_TRAPS
+    # Traps are benign by definition: they must never carry a harmful or crisis label.
+    assert {row["label"] for row in traps} <= {"supportive", "neutral"}
+
+
+def test_most_rows_are_replies_with_context(rows):
+    openers = sum(1 for row in rows if row["parent"] is None)
+    assert 0.1 <= openers / len(rows) <= 0.3
+
+
+def test_no_overlap_with_dev_set(rows):
+    if not DEV_PATH.is_file():
+        pytest.skip(f"held-out dev set not found at {DEV_PATH}; overlap check needs ../shared")
+    dev_texts = {_fold(row["text"]) for row in _load(DEV_PATH)}
+    overlap = [row["id"] for row in rows if _fold(row["text"]) in dev_texts]
+    assert overlap == []
