@@ -129,10 +129,10 @@ def test_one_item_and_many_items_match_detoxify_predict(albert):
 
 @pytest.mark.model
 def test_order_is_kept_across_batches_of_mixed_lengths(albert):
-    texts = [("word " * (n % 23 + 1)) + str(n) for n in range(70)]
+    texts = [("word " * (n % 23 + 1)) + str(n) for n in range(40)]
     together = albert.predict(texts)
-    assert len(together) == 70
-    for i in (0, 1, 31, 32, 33, 69):
+    assert len(together) == 40
+    for i in (0, 1, 31, 32, 33, 39):
         (alone,) = albert.predict([texts[i]])
         assert together[i] == pytest.approx(alone, abs=1e-5)
 
