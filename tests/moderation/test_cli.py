@@ -226,3 +226,92 @@ def test_real_status_reports_the_loaded_checkpoint(tiny_checkpoint):
     assert status["community_model"]["loaded"] is True
     assert status["community_model"]["name"] == "community.ckpt"
     assert len(status["community_model"]["version"]) == 12
+
+
+# --- evaluate figures, computed in-process with the fake model -----------------------------
+
+
+def _write_rows(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        for number, (label, text) in enumerate(rows, start=1):
+            row = {"id": f"e-{number}", "parent": None, "text": text, "label": label, "note": ""}
+            handle.write(json.dumps(row) + "\n")
+    return path
+
+
+def test_evaluate_figures_and_table(make_pipeline, tmp_path):
+    from moderation.evaluation import evaluate_file
+
+    data = _write_rows(
+        tmp_path / "eval.jsonl",
+        [
+            ("supportive", "Proud of you."),
+            ("supportive", "zzblame oops a false positive"),
+            ("neutral", "Settings, then privacy, then block."),
+            ("neutral", "Any book tips?"),
+            ("nc_shaming", "You made your bed."),
+            ("nc_shaming", "A subtle one the fake model misses."),
+            ("victim_blaming", "zzdarvo flagged but as the wrong category"),
+            ("toxic", "zztoxic"),
+            ("crisis", "I want to die."),
+            ("crisis", "Quiet one nobody catches."),
+        ],
+    )
+    printed: list[str] = []
+    figures = evaluate_file(data, make_pipeline(), say=printed.append)
+    pipeline_figures = figures["pipeline"]
+    assert pipeline_figures["harmful_recall"] == pytest.approx(3 / 4)
+    assert pipeline_figures["benign_false_positive_rate"] == pytest.approx(1 / 4)
+    assert pipeline_figures["crisis_recall"] == pytest.approx(1 / 2)
+    assert pipeline_figures["category_accuracy"] == pytest.approx(2 / 3)
+    assert pipeline_figures["per_label"]["nc_shaming"] == {
+        "n": 2,
+        "flagged": 1,
+        "correct": 1,
+        "escalated": 0,
+    }
+    text = "\n".join(printed)
+    assert "harmful recall                          0.750   (target >= 0.90: NOT met)" in text
+    assert "benign false-positive rate              0.250" in text
+    assert "crisis recall                           0.500" in text
+    assert "category accuracy (flagged harmful)     0.667" in text
+    assert "victim_blaming      1        1                 0          0" in text
+    # the fake general model is "available", so Detoxify-alone figures are printed too
+    assert "Detoxify general model alone" in text
+    alone = figures["detoxify_alone"]
+    assert alone["crisis_recall"] is None
+    assert alone["harmful_recall"] == 0.0
+
+
+def test_evaluate_rejects_a_bad_file(tmp_path):
+    from moderation.evaluation import load_rows
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "text": "t", "label": "rude"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1: unknown label 'rude'"):
+        load_rows(bad)
+
+
+def test_tune_refuses_the_dev_set():
+    from moderation.__main__ import main
+
+    assert main(["tune", "--data", "../shared/moderation-eval/dev.jsonl"]) == 2
+
+
+def test_tune_thresholds_on_out_of_fold_scores_keeps_false_positives_low():
+    from moderation.evaluation import Row, tune_thresholds
+
+    rows, scores = [], []
+    for i in range(40):
+        label = ["supportive", "neutral", "darvo", "toxic", "crisis"][i % 5]
+        rows.append(Row(f"r{i}", f"plain words number {i}", None, label))
+        row_scores = dict.fromkeys(COMMUNITY_LABELS, 0.05)
+        if label in ("darvo", "toxic", "crisis"):
+            row_scores[label] = 0.62
+        if label == "supportive" and i % 10 == 0:
+            row_scores["darvo"] = 0.45  # a benign row that a low darvo threshold would flag
+        scores.append(row_scores)
+    tuned = tune_thresholds(rows, scores, rounds=2, say=lambda _line: None)
+    assert 0.45 < tuned["darvo"] <= 0.62
+    assert tuned["toxic"] <= 0.62
+    assert tuned["crisis"] <= 0.62
