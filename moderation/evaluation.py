@@ -279,6 +279,7 @@ def evaluate_file(
 # --- threshold tuning (cross-validation on the TRAINING data, never the dev set) ----------
 
 TUNE_GRID = tuple(round(0.1 + 0.05 * i, 2) for i in range(17))  # 0.10 .. 0.90
+GUARD_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.50 .. 0.95
 MAX_BENIGN_FPR = 0.03  # stay well under the 0.05 target on unseen text
 MIN_CRISIS_RECALL = 0.97
 
@@ -370,7 +371,8 @@ def tune_thresholds(
 ) -> dict[str, float]:
     """Per-label thresholds that do best on out-of-fold scores (rules included).
 
-    Harmful labels: coordinate search over ``TUNE_GRID`` maximising harmful recall plus half
+    Harmful labels (and the bar for model-only evidence on a guarded post): coordinate
+    search over ``TUNE_GRID`` maximising harmful recall plus half
     the category accuracy minus the benign false-positive rate, with a steep penalty above
     ``MAX_BENIGN_FPR``. Crisis: the highest threshold that keeps crisis recall at
     ``MIN_CRISIS_RECALL`` (escalating does not hide a post, missing a crisis can cost a life).
@@ -399,8 +401,9 @@ def tune_thresholds(
     best = _utility(evaluate(current))
     for round_number in range(1, rounds + 1):
         changed = False
-        for label in HARMFUL:
-            for value in TUNE_GRID:
+        for label in (*HARMFUL, "guarded"):
+            grid = GUARD_GRID if label == "guarded" else TUNE_GRID
+            for value in grid:
                 candidate = {**current, label: value}
                 utility = _utility(evaluate(candidate))
                 if utility > best + 1e-9:
@@ -416,4 +419,4 @@ def tune_thresholds(
     current[CRISIS] = crisis_choice
     final = evaluate(current)
     say(format_report(final, targets=True).replace("== tune", "== out-of-fold (training data)"))
-    return {label: current[label] for label in (*HARMFUL, CRISIS)}
+    return {label: current[label] for label in (*HARMFUL, CRISIS, "guarded")}
