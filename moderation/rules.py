@@ -224,12 +224,19 @@ class Rule:
     )
     unless_regex: re.Pattern[str] | None = field(repr=False, compare=False, default=None)
 
-    def find(self, text: str, lowered: str | None = None) -> list[str]:
-        """Every phrase of ``text`` this rule matches (after negation and ``unless`` checks)."""
-        lowered = text.lower() if lowered is None else lowered
+    def find(self, text: str, present: frozenset[str] | set[str] | None = None) -> list[str]:
+        """Every phrase of ``text`` this rule matches (after negation and ``unless`` checks).
+
+        ``present``: the gate strings that occur in ``text`` (computed here when not given).
+        """
+        if present is None:
+            lowered = text.lower()
+            present = {
+                word for gate, _ in self.compiled if gate for word in gate if word in lowered
+            }
         matches: list[re.Match[str]] = []
         for gate, regex in self.compiled:
-            if gate is not None and not any(word in lowered for word in gate):
+            if gate is not None and gate.isdisjoint(present):
                 continue
             matches.extend(regex.finditer(text))
         matches.sort(key=lambda m: m.start())
@@ -252,6 +259,7 @@ class RuleSet:
     rules: tuple[Rule, ...]
     path: str
     digest: str
+    gate_words: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -260,11 +268,16 @@ class RuleSet:
         """Rule hits in the writer's own words (one hit per rule: its first matching phrase)."""
         own = parsed if isinstance(parsed, str) else parsed.own_text
         full = parsed if isinstance(parsed, str) else parsed.plain
-        lowered = {"own": own.lower(), "all": full.lower()}
+        # One pass over all gate strings (a few hundred substring tests) per text.
+        own_lower, full_lower = own.lower(), full.lower()
+        present = {
+            "own": {word for word in self.gate_words if word in own_lower},
+            "all": {word for word in self.gate_words if word in full_lower},
+        }
         hits = []
         for rule in self.rules:
             text = full if rule.scope == "all" else own
-            found = rule.find(text, lowered[rule.scope])
+            found = rule.find(text, present[rule.scope])
             if found:
                 hits.append(RuleHit(rule.id, rule.category, rule.action.value, found[0], rule.why))
         return tuple(hits)
@@ -392,7 +405,10 @@ def parse_rules(source: str, path: str = "<rules>") -> RuleSet:
             raise RulesError(f"{path}: duplicate rule id {rule.id!r}")
         seen.add(rule.id)
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
-    return RuleSet(rules=rules, path=path, digest=digest)
+    gate_words = frozenset(
+        word for rule in rules for gate, _ in rule.compiled if gate for word in gate
+    )
+    return RuleSet(rules=rules, path=path, digest=digest, gate_words=gate_words)
 
 
 @lru_cache(maxsize=8)
