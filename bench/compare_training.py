@@ -138,8 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         default=["finetune:reply", "finetune:parent", "frozen:reply", "frozen:parent"],
         help="mode:input pairs; input is reply or parent",
     )
+    parser.add_argument("--lr", type=float, help="fine-tuning learning rate (encoder)")
+    parser.add_argument("--pos-weight-power", type=float, help="exponent of neg/pos in pos_weight")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
+    if args.lr:
+        training.FINETUNE_LR = args.lr
+    if args.pos_weight_power is not None:
+        training.POS_WEIGHT_POWER = args.pos_weight_power
 
     if any("moderation-eval" in p for p in args.data):
         parser.error("cross-validation runs on training data only, never the dev set")
@@ -148,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(examples)} rows from {', '.join(args.data)} (sha256 "
         f"{training.data_sha256(args.data)[:12]}), {args.folds} folds, {args.epochs} epochs, "
-        f"seed {args.seed}",
+        f"seed {args.seed}, encoder lr {training.FINETUNE_LR}, "
+        f"pos_weight power {training.POS_WEIGHT_POWER}",
         flush=True,
     )
     report = {}
