@@ -15,7 +15,6 @@ from .errors import NotFound
 from .extensions import db
 from .models import Block, Category, Post, PostStatus, Thread, User
 
-
 T = TypeVar("T")
 
 
