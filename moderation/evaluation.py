@@ -280,8 +280,9 @@ def evaluate_file(
 
 TUNE_GRID = tuple(round(0.1 + 0.05 * i, 2) for i in range(17))  # 0.10 .. 0.90
 GUARD_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.50 .. 0.95
-MAX_BENIGN_FPR = 0.03  # stay well under the 0.05 target on unseen text
-MIN_CRISIS_RECALL = 0.97
+MAX_BENIGN_FPR = 0.05  # the target; false positives beyond it cost extra
+FPR_WEIGHT = 1.5
+MIN_CRISIS_RECALL = 0.96
 
 
 def out_of_fold_scores(
@@ -357,9 +358,16 @@ def _policy_outcomes(
 
 
 def _utility(report: Report) -> float:
+    """What the thresholds optimise: catching harm first, without burying supportive posts.
+
+    A missed harmful reply reaches a vulnerable person; a held supportive reply is delayed
+    (a moderator approves it) and its author sees a nudge they did not need. So a point of
+    recall is worth a little more than a point of false-positive rate (1 : FPR_WEIGHT), and
+    false positives beyond ``MAX_BENIGN_FPR`` cost extra.
+    """
     fpr = report.benign_fpr or 0.0
-    penalty = 10.0 * max(0.0, fpr - MAX_BENIGN_FPR)
-    return (report.harmful_recall or 0.0) + 0.5 * (report.category_accuracy or 0.0) - fpr - penalty
+    penalty = FPR_WEIGHT * fpr + 2.0 * max(0.0, fpr - MAX_BENIGN_FPR)
+    return (report.harmful_recall or 0.0) + 0.5 * (report.category_accuracy or 0.0) - penalty
 
 
 def tune_thresholds(
@@ -372,9 +380,7 @@ def tune_thresholds(
     """Per-label thresholds that do best on out-of-fold scores (rules included).
 
     Harmful labels (and the bar for model-only evidence on a guarded post): coordinate
-    search over ``TUNE_GRID`` maximising harmful recall plus half
-    the category accuracy minus the benign false-positive rate, with a steep penalty above
-    ``MAX_BENIGN_FPR``. Crisis: the highest threshold that keeps crisis recall at
+    search over ``TUNE_GRID`` maximising ``_utility``. Crisis: the highest threshold that keeps crisis recall at
     ``MIN_CRISIS_RECALL`` (escalating does not hide a post, missing a crisis can cost a life).
     """
     from moderation.policy import DEFAULT_THRESHOLDS

@@ -14,6 +14,21 @@ import pytest
 from moderation import COMMUNITY_LABELS, Item, Pipeline
 
 LOW = 0.02
+# Fixed thresholds for the tests, so tuning the real defaults never breaks them.
+TEST_THRESHOLDS = {
+    "nc_shaming": 0.5,
+    "victim_blaming": 0.5,
+    "guilt_tripping": 0.5,
+    "darvo": 0.5,
+    "invalidation": 0.5,
+    "toxic": 0.5,
+    "crisis": 0.5,
+    "guarded": 0.85,
+    "toxicity_alone": 0.97,
+    "toxicity_support": 0.7,
+    "support_margin": 0.6,
+    "parent_crisis_factor": 0.7,
+}
 
 
 class KeywordModel:
@@ -84,6 +99,7 @@ def make_pipeline(community, general):
     def make(**kwargs) -> Pipeline:
         kwargs.setdefault("community_model", community)
         kwargs.setdefault("toxicity_model", general)
+        kwargs.setdefault("thresholds", TEST_THRESHOLDS)
         return Pipeline(**kwargs)
 
     return make

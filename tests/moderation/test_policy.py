@@ -8,6 +8,7 @@ from moderation.policy import DEFAULT_THRESHOLDS, GENERAL_SCORE_KEY, NUDGES, dec
 from moderation.rules import load_rules
 from moderation.text import parse
 from moderation.types import COMMUNITY_LABELS, CRISIS, HARMFUL, Decision, Item, RuleHit
+from tests.moderation.conftest import TEST_THRESHOLDS
 
 RULES = load_rules()
 
@@ -27,7 +28,7 @@ def run(text: str, community=None, toxicity=None, *, parent: str | None = None, 
         RULES.match(parsed),
         scores() if community is None else community,
         toxicity,
-        kwargs.pop("thresholds", None),
+        {**TEST_THRESHOLDS, **kwargs.pop("thresholds", {})},
         parent_hits=parent_hits,
         **kwargs,
     )
@@ -87,6 +88,10 @@ def test_thresholds_are_per_label_and_overridable():
     assert run("Hmm.", community).decision is Decision.PUBLISH
     verdict = run("Hmm.", community, thresholds={"darvo": 0.35})
     assert verdict.decision is Decision.HOLD and verdict.category == "darvo"
+
+
+def test_test_thresholds_cover_every_default():
+    assert set(TEST_THRESHOLDS) == set(DEFAULT_THRESHOLDS)
 
 
 def test_unknown_threshold_name_is_an_error():
@@ -203,7 +208,12 @@ def test_unavailable_model_holds_everything_but_still_applies_rules():
     assert verdict.reasons[0] == "screening unavailable: community model: file missing"
     assert verdict.nudge == NUDGES["unavailable"]
     blocked = decide(
-        Item("x", "kys"), parse("kys"), RULES.match(parse("kys")), None, unavailable="down"
+        Item("x", "kys"),
+        parse("kys"),
+        RULES.match(parse("kys")),
+        None,
+        thresholds=TEST_THRESHOLDS,
+        unavailable="down",
     )
     assert blocked.decision is Decision.BLOCK
     crisis = decide(
@@ -211,6 +221,7 @@ def test_unavailable_model_holds_everything_but_still_applies_rules():
         parse("I want to die."),
         RULES.match(parse("I want to die.")),
         None,
+        thresholds=TEST_THRESHOLDS,
         unavailable="down",
     )
     assert crisis.decision is Decision.HOLD and crisis.escalate
@@ -220,8 +231,12 @@ def test_unavailable_model_holds_everything_but_still_applies_rules():
 def test_decide_is_pure():
     parsed = parse("You made your bed.")
     hits = RULES.match(parsed)
-    first = decide(Item("a", "x"), parsed, hits, scores(toxic=0.6), {"toxicity": 0.3})
-    second = decide(Item("a", "x"), parsed, hits, scores(toxic=0.6), {"toxicity": 0.3})
+    first = decide(
+        Item("a", "x"), parsed, hits, scores(toxic=0.6), {"toxicity": 0.3}, TEST_THRESHOLDS
+    )
+    second = decide(
+        Item("a", "x"), parsed, hits, scores(toxic=0.6), {"toxicity": 0.3}, TEST_THRESHOLDS
+    )
     assert first == second
 
 
@@ -242,6 +257,8 @@ def test_every_category_has_a_kind_nudge():
 
 def test_rule_hit_from_a_custom_rule_set_is_honoured():
     hit = RuleHit("custom.rule", "darvo", "hold", "tricky words", "Reason.")
-    verdict = decide(Item("c", "tricky words"), parse("tricky words"), [hit], scores())
+    verdict = decide(
+        Item("c", "tricky words"), parse("tricky words"), [hit], scores(), TEST_THRESHOLDS
+    )
     assert verdict.category == "darvo"
     assert 'darvo: rule custom.rule matched "tricky words" (Reason.)' in verdict.reasons
