@@ -44,7 +44,7 @@ from moderation.types import CRISIS, HARMFUL, Action, Decision, Item, RuleHit, V
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "nc_shaming": 0.9,
     "victim_blaming": 0.5,
-    "guilt_tripping": 0.8,
+    "guilt_tripping": 0.75,
     "darvo": 0.5,
     "invalidation": 0.5,
     "toxic": 0.8,
