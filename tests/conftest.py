@@ -89,6 +89,25 @@ def app_config(database_url, tmp_path):
     }
 
 
+def _isolate_requests(app) -> None:
+    """Give every test-client request its own login and CSRF state.
+
+    The `app` fixture keeps one app context pushed for the whole test and Flask reuses it for
+    test-client requests, so `g` (where Flask-Login caches the signed-in member and Flask-WTF the
+    CSRF token) would leak from one client's request into another's. Production gets a fresh `g`
+    per request; clear both as each request starts, before any before_request handler runs.
+    """
+    from flask import g, request_started
+
+    def forget_request_state(sender, **extra):
+        for name in ("_login_user", "csrf_token"):
+            g.pop(name, None)
+
+    # blinker holds receivers weakly: keep a reference on the app.
+    app.extensions["tests.forget_request_state"] = forget_request_state
+    request_started.connect(forget_request_state, app)
+
+
 @pytest.fixture
 def app(app_config):
     from forum import create_app
@@ -96,6 +115,7 @@ def app(app_config):
     from forum.seed import ensure_default_categories
 
     app = create_app(app_config)
+    _isolate_requests(app)
     with app.app_context():
         db.create_all()
         ensure_default_categories()

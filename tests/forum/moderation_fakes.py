@@ -14,9 +14,6 @@ Phrases it reacts to (case-insensitive, outside quoted "> " lines):
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-
-from flask import g, request_started
 
 from moderation import Decision, Item, RuleHit, Verdict
 from tests.factories import PASSWORD
@@ -96,27 +93,6 @@ def screened(app_config: dict, pipeline=None) -> dict:
     app_config["MODERATION_SCREENING"] = "pipeline"
     app_config["MODERATION_PIPELINE"] = pipeline or FakePipeline()
     return app_config
-
-
-@contextmanager
-def isolated_requests(app):
-    """Give every test-client request its own login and CSRF state.
-
-    The `app` fixture keeps one app context pushed for the whole test, and Flask reuses it
-    for requests, so `g` (where Flask-Login caches the signed-in user and Flask-WTF the CSRF
-    token) would leak from one client's request into another's. Clear both as each request
-    starts, before any before_request handler runs.
-    """
-
-    def clear(sender, **extra):
-        for key in ("_login_user", "csrf_token"):
-            g.pop(key, None)
-
-    request_started.connect(clear, app)
-    try:
-        yield
-    finally:
-        request_started.disconnect(clear, app)
 
 
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')

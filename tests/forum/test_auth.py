@@ -10,19 +10,13 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.models import Post, User, utcnow
 from tests.factories import PASSWORD, make_thread, make_user
-from tests.forum.web import isolate_requests, login
+from tests.forum.web import login
 
 
 @pytest.fixture(autouse=True)
 def _no_csrf(app_config):
     # CSRF itself is tested in test_security.py; here we test the flows behind it.
     app_config["WTF_CSRF_ENABLED"] = False
-
-
-@pytest.fixture
-def app(app):
-    isolate_requests(app)
-    return app
 
 
 def user_count() -> int:

@@ -8,18 +8,12 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.models import Block, Post
 from tests.factories import make_reply, make_thread, make_user
-from tests.forum.web import isolate_requests, login
+from tests.forum.web import login
 
 
 @pytest.fixture(autouse=True)
 def _no_csrf(app_config):
     app_config["WTF_CSRF_ENABLED"] = False
-
-
-@pytest.fixture
-def app(app):
-    isolate_requests(app)
-    return app
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from forum import digest, posting
 from forum.extensions import db
 from forum.models import Block, Category, CategoryMute, Post, PostStatus, Thread, User, utcnow
 from tests.factories import make_reply, make_thread, make_user
-from tests.forum.web import isolate_requests
 
 WEEK = timedelta(days=7)
 
@@ -312,7 +311,6 @@ def test_expired_token_gets_a_clear_page(app, client):
 
 def _sign_in(app, client, user: User) -> None:
     """Sign in by session (session protection is 'strong': the identifier must match)."""
-    isolate_requests(app)
     with app.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
     with client.session_transaction() as session:

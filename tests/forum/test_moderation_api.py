@@ -9,7 +9,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import AuditEntry, ModerationCase
 from tests.factories import make_thread, make_user
-from tests.forum.moderation_fakes import UnavailablePipeline, api_token, isolated_requests, screened
+from tests.forum.moderation_fakes import UnavailablePipeline, api_token, screened
 
 SHAMING = "Honestly you went back AGAIN, what did you expect?"
 
@@ -17,12 +17,6 @@ SHAMING = "Honestly you went back AGAIN, what did you expect?"
 @pytest.fixture
 def app_config(app_config):
     return screened(app_config)
-
-
-@pytest.fixture(autouse=True)
-def _own_state_per_request(app):
-    with isolated_requests(app):
-        yield
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from tests.factories import make_reply, make_thread, make_user
 from tests.forum.moderation_fakes import (
     FakePipeline,
     UnavailablePipeline,
-    isolated_requests,
     login,
     post_form,
     screened,
@@ -27,12 +26,6 @@ SHAMING = "Honestly you went back AGAIN, what did you expect?"
 @pytest.fixture
 def app_config(app_config):
     return screened(app_config)
-
-
-@pytest.fixture(autouse=True)
-def _own_state_per_request(app):
-    with isolated_requests(app):
-        yield
 
 
 @pytest.fixture

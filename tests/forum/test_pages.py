@@ -19,18 +19,12 @@ from forum.models import (
     User,
 )
 from tests.factories import make_reply, make_thread, make_user
-from tests.forum.web import isolate_requests, login
+from tests.forum.web import login
 
 
 @pytest.fixture(autouse=True)
 def _no_csrf(app_config):
     app_config["WTF_CSRF_ENABLED"] = False
-
-
-@pytest.fixture
-def app(app):
-    isolate_requests(app)
-    return app
 
 
 def text_of(response) -> str:

@@ -11,13 +11,7 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.models import Block, Post, Report, Support, Thread, User
 from tests.factories import PASSWORD, make_reply, make_thread, make_user
-from tests.forum.web import isolate_requests, login
-
-
-@pytest.fixture
-def app(app):
-    isolate_requests(app)
-    return app
+from tests.forum.web import login
 
 
 def text_of(response) -> str:
