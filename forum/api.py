@@ -21,7 +21,8 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from . import accounts, posting, preferences, reading
 from .errors import InvalidInput
-from .extensions import csrf, limiter
+from .extensions import csrf
+from .limits import login_limit, posting_limit, report_limit
 from .models import Post, Thread, User
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -101,17 +102,6 @@ def token_optional(view: Callable) -> Callable:
     return wrapper
 
 
-def _caller_key() -> str:
-    # The same key and scope as the web pages' posting limit (forum/board.py): one budget per
-    # member, whichever way they post.
-    return f"member:{g.api_user.id}"
-
-
-login_limit = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
-posting_limit = limiter.shared_limit(
-    lambda: current_app.config["RATELIMIT_POSTING"], scope="posting", key_func=_caller_key
-)
-report_limit = limiter.limit(lambda: current_app.config["RATELIMIT_POSTING"], key_func=_caller_key)
 
 
 @bp.after_request

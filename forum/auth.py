@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,8 +18,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from . import accounts
 from .errors import Conflict, InvalidInput
-from .extensions import db, limiter, login_manager
+from .extensions import db, login_manager
 from .forms import ActionForm, LoginForm, RegisterForm, apply_error, safe_next_url
+from .limits import login_limit, registration_limit
 from .models import User
 
 bp = Blueprint("auth", __name__)
@@ -70,7 +70,7 @@ def _start_session(user: User, remember: bool = False) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
+@registration_limit
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("board.index"))
@@ -91,7 +91,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@login_limit
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next_url(request.args.get("next"), url_for("board.index")))

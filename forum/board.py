@@ -18,13 +18,11 @@ from flask import (
     request,
     url_for,
 )
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from . import posting, preferences, reading
 from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge
-from .extensions import limiter
 from .forms import (
     ActionForm,
     EditPostForm,
@@ -34,6 +32,7 @@ from .forms import (
     apply_error,
     safe_next_url,
 )
+from .limits import posting_limit
 from .models import PostStatus, Thread
 
 bp = Blueprint("board", __name__)
@@ -46,19 +45,6 @@ def _viewer():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-def _posting_key() -> str:
-    # Per member when signed in, so people sharing an address don't throttle each other.
-    if current_user.is_authenticated:
-        return f"member:{current_user.id}"
-    return get_remote_address()
-
-
-posting_limit = limiter.shared_limit(
-    lambda: current_app.config["RATELIMIT_POSTING"],
-    scope="posting",
-    key_func=_posting_key,
-    methods=["POST"],
-)
 
 
 def _page_arg() -> int:
