@@ -166,10 +166,27 @@ def decode(raw: str | bytes | bytearray | None) -> str:
     return raw.encode("utf-8", errors="replace").decode("utf-8", errors="replace")
 
 
+# Cyrillic/Greek letters that look Latin. Only applied inside words that mix scripts
+# ("kіll" with a Cyrillic i), which is how filters are dodged; real Russian or Greek words
+# are left alone.
+_CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁɡһӏАВЕКМНОРСТХІЈЅοαεικνρτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdghlABEKMHOPCTXIJSoaeikvptuxABEZHIKMNOPTYX",
+)
+_MIXED_WORD = re.compile(
+    r"\w*[a-zA-Z]\w*[\u0370-\u03ff\u0400-\u04ff]\w*|\w*[\u0370-\u03ff\u0400-\u04ff]\w*[a-zA-Z]\w*"
+)
+
+
+def _fold_mixed_scripts(text: str) -> str:
+    return _MIXED_WORD.sub(lambda m: m.group(0).translate(_CONFUSABLES), text)
+
+
 def normalize(text: str) -> str:
     """NFKC, straight quotes, no invisible/control characters, single spaces, trimmed lines."""
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_INVISIBLE).translate(_TYPOGRAPHY)
+    text = _fold_mixed_scripts(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = _CONTROL.sub(" ", text)
     text = _SPACES.sub(" ", text)

@@ -78,6 +78,11 @@ def test_obfuscation_with_invisible_characters_does_not_hide_a_rule(make_pipelin
     assert verdict.decision is Decision.BLOCK
 
 
+def test_lookalike_letters_do_not_hide_a_rule(make_pipeline):
+    verdict = screen_one(make_pipeline(), "\u0440lease just k\u0456ll yourself")
+    assert verdict.decision is Decision.BLOCK
+
+
 def test_missing_checkpoint_holds(tmp_path):
     pipeline = Pipeline(community_model_path=tmp_path / "none.ckpt", toxicity_model="none")
     verdicts = pipeline.screen([Item("a", "Hello friends"), Item("b", "")])

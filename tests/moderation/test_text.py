@@ -36,6 +36,14 @@ def test_unicode_is_nfkc_normalised_and_invisible_characters_removed():
     assert normalize("ｙｏｕ’re wo\u200brthless") == "you're worthless"
 
 
+def test_mixed_script_lookalikes_are_folded_but_real_cyrillic_is_kept():
+    assert normalize("k\u0456ll yourself") == "kill yourself"  # Cyrillic i inside a Latin word
+    assert (
+        normalize("\u043f\u0440\u0438\u0432\u0435\u0442 friend")
+        == "\u043f\u0440\u0438\u0432\u0435\u0442 friend"
+    )
+
+
 def test_whitespace_is_collapsed():
     assert normalize("  a \t b\r\n\r\n\r\n c  ") == "a b\n\nc"
 
