@@ -33,11 +33,14 @@ def postgres_unavailable_reason() -> str | None:
 
 
 def pytest_generate_tests(metafunc):
-    # Tests marked both_databases run once on SQLite and once on PostgreSQL.
+    # Tests marked both_databases run once on SQLite and once on PostgreSQL;
+    # tests marked postgres run on PostgreSQL only.
     if "db_backend" in metafunc.fixturenames:
         backends = ["sqlite"]
         if metafunc.definition.get_closest_marker("both_databases"):
             backends.append("postgresql")
+        elif metafunc.definition.get_closest_marker("postgres"):
+            backends = ["postgresql"]
         metafunc.parametrize("db_backend", backends, indirect=True)
 
 

@@ -17,23 +17,6 @@ from tests.smtp.server import Inbox, free_port, smtp_server
 
 pytestmark = pytest.mark.smtp
 
-@pytest.fixture
-def inbox():
-    return Inbox()
-
-
-@pytest.fixture
-def smtp(inbox):
-    with smtp_server(inbox) as server:
-        yield server
-
-
-@pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(MAIL_SERVER=smtp.host, MAIL_PORT=smtp.port, MAIL_SENDER="digest@forum.test")
-    return app_config
-
-
 def weekly_now() -> str:
     """A --now in next week, so the week being written now is 'the previous ISO week'."""
     return (utcnow() + timedelta(days=7)).isoformat()

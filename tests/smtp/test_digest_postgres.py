@@ -5,56 +5,18 @@ SQLite has no row locks; its writers are serialised, which the two-senders test 
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
-import sqlalchemy
 from sqlalchemy import text
 
 from forum import digest
 from forum.extensions import db
 from forum.mailer import SmtpTransport
 from forum.models import DigestDelivery, utcnow
-from tests.conftest import POSTGRES_URL, postgres_unavailable_reason
 from tests.factories import make_thread, make_user
-from tests.smtp.server import Inbox, smtp_server
 
-pytestmark = pytest.mark.smtp
-
-
-@pytest.fixture
-def database_url():
-    """A private PostgreSQL schema (this module never runs on SQLite)."""
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sqlalchemy.create_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
-
-
-@pytest.fixture
-def inbox():
-    return Inbox()
-
-
-@pytest.fixture
-def smtp(inbox):
-    with smtp_server(inbox) as server:
-        yield server
-
-
-@pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(MAIL_SERVER=smtp.host, MAIL_PORT=smtp.port)
-    return app_config
+pytestmark = [pytest.mark.smtp, pytest.mark.postgres]
 
 
 def test_a_locked_row_is_skipped_not_waited_for(app, inbox):
