@@ -22,9 +22,11 @@ torch, transformers and detoxify are imported inside functions only (see DESIGN.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -448,10 +450,17 @@ def _configure_threads() -> None:
 
 
 class _quiet_transformers:
-    """Silence transformers' per-load progress bars and load reports."""
+    """Silence transformers' per-load progress bars and load reports.
+
+    Also sends anything printed during a load to stderr: torch.hub announces downloads on
+    stdout, which would corrupt `python -m moderation classify`'s JSON lines.
+    """
 
     def __enter__(self) -> None:
         from transformers.utils import logging as hf_logging
+
+        self._stdout = contextlib.redirect_stdout(sys.stderr)
+        self._stdout.__enter__()
 
         self._logging = hf_logging
         self._verbosity = hf_logging.get_verbosity()
@@ -463,6 +472,7 @@ class _quiet_transformers:
         self._logging.set_verbosity(self._verbosity)
         if self._bars:
             self._logging.enable_progress_bar()
+        self._stdout.__exit__(*exc)
 
 
 def _sha256(file: Path) -> str:

@@ -430,3 +430,14 @@ def test_community_checkpoint_with_a_vanished_encoder_folder_is_unavailable(
     torch.save(checkpoint, moved)
     with pytest.raises(ModelUnavailable, match="encoder folder"):
         models.load_community_model(moved)
+
+
+def test_model_loading_never_prints_on_stdout(capsys):
+    # torch.hub announces downloads on stdout; classify's stdout must stay pure JSON lines.
+    from moderation.models import _quiet_transformers
+
+    with _quiet_transformers():
+        print('Downloading: "https://example.invalid/x.ckpt"')
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "Downloading" in captured.err
