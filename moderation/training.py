@@ -50,11 +50,11 @@ DEFAULT_EPOCHS = 6
 DEFAULT_SEED = 13
 DEFAULT_USE_PARENT = False
 # Bump when the recipe changes so cached checkpoints are rebuilt.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 
 MAX_TRAIN_TOKENS = 256
 BATCH_SIZE = 16
-FINETUNE_LR = 5e-5
+FINETUNE_LR = 1e-4
 HEAD_LR = 1e-3
 FROZEN_LR = 3e-3
 FROZEN_EPOCHS_PER_EPOCH = 25  # head-only passes are cheap: this many per requested epoch
