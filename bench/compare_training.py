@@ -14,34 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from moderation import training
+from moderation.evaluation import stratified_folds
 from moderation.types import BENIGN, COMMUNITY_LABELS, HARMFUL
 
 THRESHOLD = 0.5
-
-
-def stratified_folds(examples, folds: int, seed: int) -> list[list[int]]:
-    by_label: dict[str, list[int]] = defaultdict(list)
-    for index, example in enumerate(examples):
-        by_label[example.label].append(index)
-    rng = random.Random(seed)
-    assignment: list[list[int]] = [[] for _ in range(folds)]
-    offset = 0
-    for label in sorted(by_label):
-        indices = by_label[label]
-        rng.shuffle(indices)
-        for position, index in enumerate(indices):
-            assignment[(position + offset) % folds].append(index)
-        offset += len(indices)
-    return assignment
 
 
 def metrics(examples, probabilities) -> dict:
@@ -150,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     if any("moderation-eval" in p for p in args.data):
         parser.error("cross-validation runs on training data only, never the dev set")
     examples = training.load_examples([Path(p) for p in args.data])
-    folds = stratified_folds(examples, args.folds, args.seed)
+    folds = stratified_folds([e.label for e in examples], args.folds, args.seed)
     print(
         f"{len(examples)} rows from {', '.join(args.data)} (sha256 "
         f"{training.data_sha256(args.data)[:12]}), {args.folds} folds, {args.epochs} epochs, "

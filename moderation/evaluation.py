@@ -285,6 +285,26 @@ FPR_WEIGHT = 1.5
 MIN_CRISIS_RECALL = 0.96
 
 
+def stratified_folds(labels: Sequence[str], folds: int, seed: int) -> list[list[int]]:
+    """Row indices split into `folds` groups, each label spread evenly, seeded."""
+    import random
+    from collections import defaultdict
+
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for index, label in enumerate(labels):
+        by_label[label].append(index)
+    rng = random.Random(seed)
+    assignment: list[list[int]] = [[] for _ in range(folds)]
+    offset = 0
+    for label in sorted(by_label):
+        indices = by_label[label]
+        rng.shuffle(indices)
+        for position, index in enumerate(indices):
+            assignment[(position + offset) % folds].append(index)
+        offset += len(indices)
+    return assignment
+
+
 def out_of_fold_scores(
     rows: Sequence[Row],
     *,
@@ -295,25 +315,11 @@ def out_of_fold_scores(
     say: Callable[[str], None] = print,
 ) -> list[dict[str, float]]:
     """Community-model scores for every training row from a model that never saw it."""
-    import random
-    from collections import defaultdict
-
     from moderation import training
     from moderation.types import COMMUNITY_LABELS
 
     examples = [training.Example(r.id, r.text, r.parent, r.label) for r in rows]
-    by_label: dict[str, list[int]] = defaultdict(list)
-    for index, example in enumerate(examples):
-        by_label[example.label].append(index)
-    rng = random.Random(seed)
-    assignment: list[list[int]] = [[] for _ in range(folds)]
-    offset = 0
-    for label in sorted(by_label):
-        indices = by_label[label]
-        rng.shuffle(indices)
-        for position, index in enumerate(indices):
-            assignment[(position + offset) % folds].append(index)
-        offset += len(indices)
+    assignment = stratified_folds([example.label for example in examples], folds, seed)
     options: dict[str, Any] = {"seed": seed, "progress": None}
     if mode:
         options["mode"] = mode

@@ -315,3 +315,15 @@ def test_tune_thresholds_on_out_of_fold_scores_keeps_false_positives_low():
     assert 0.45 < tuned["darvo"] <= 0.62
     assert tuned["toxic"] <= 0.62
     assert tuned["crisis"] <= 0.62
+
+
+def test_stratified_folds_spread_every_label_and_cover_each_row_once():
+    from moderation.evaluation import stratified_folds
+
+    labels = ["toxic"] * 9 + ["supportive"] * 6 + ["crisis"] * 3
+    folds = stratified_folds(labels, 3, seed=13)
+    assert sorted(i for fold in folds for i in fold) == list(range(len(labels)))
+    for fold in folds:
+        assert [labels[i] for i in fold].count("toxic") == 3
+        assert [labels[i] for i in fold].count("crisis") == 1
+    assert folds == stratified_folds(labels, 3, seed=13)
