@@ -433,7 +433,7 @@ def _configure_threads() -> None:
     """Set torch's intra-op threads once per process: MODERATION_TORCH_THREADS, default 1.
 
     One thread per process is the better default here: forum posts are short (a 60-character
-    reply scores in ~10 ms on one thread), web servers run several worker processes, and on
+    reply scores in ~16 ms on one thread), web servers run several worker processes, and on
     a busy 2-core machine two spin-waiting threads per process were measured 4-6x slower.
     Batch jobs (``classify`` on a big file) may set MODERATION_TORCH_THREADS=2.
     """
