@@ -13,25 +13,16 @@ The same figures are computed for Detoxify's general model alone when it is avai
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from moderation.dataset import Row, load_rows
 from moderation.types import BENIGN, CRISIS, HARMFUL, TRAINING_LABELS, Decision, Item, Verdict
 
 BATCH_SIZE = 64
 DETOXIFY_ALONE_THRESHOLD = 0.5
-
-
-@dataclass(frozen=True)
-class Row:
-    id: str
-    text: str
-    parent: str | None
-    label: str
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,39 +91,6 @@ class Report:
             "category_accuracy": self.category_accuracy,
             "per_label": {label: vars(stats) for label, stats in self.per_label.items() if stats.n},
         }
-
-
-def load_rows(path: str | Path) -> list[Row]:
-    """Rows of an eval/training JSONL file; a bad line raises ValueError naming the line."""
-    rows: list[Row] = []
-    with Path(path).open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: not JSON ({exc.msg})") from exc
-            if not isinstance(data, dict):
-                raise ValueError(f"{where}: expected a JSON object")
-            label = data.get("label")
-            if label not in TRAINING_LABELS:
-                raise ValueError(f"{where}: unknown label {label!r}")
-            text = data.get("text")
-            if not isinstance(text, str):
-                raise ValueError(f"{where}: 'text' must be a string")
-            parent = data.get("parent")
-            rows.append(
-                Row(
-                    id=str(data.get("id", number)),
-                    text=text,
-                    parent=parent if isinstance(parent, str) else None,
-                    label=label,
-                    note=str(data.get("note") or ""),
-                )
-            )
-    return rows
 
 
 def outcome_of(verdict: Verdict) -> Outcome:
@@ -318,7 +276,7 @@ def out_of_fold_scores(
     from moderation import training
     from moderation.types import COMMUNITY_LABELS
 
-    examples = [training.Example(r.id, r.text, r.parent, r.label) for r in rows]
+    examples = list(rows)  # a training example is a labelled row
     assignment = stratified_folds([example.label for example in examples], folds, seed)
     options: dict[str, Any] = {"seed": seed, "progress": None}
     if mode:

@@ -73,6 +73,16 @@ class BrokenModel:
 GENERAL_LABELS = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack")
 
 
+@pytest.fixture(scope="module")
+def offline_hub():
+    """For tests that load real models: the Hugging Face hub stays offline, so a test can never
+    reach the network; encoders and tokenizers come from local folders."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("TRANSFORMERS_OFFLINE", "1")
+        yield
+
+
 @pytest.fixture
 def community():
     return KeywordModel(

@@ -34,13 +34,7 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def offline_hub():
-    """No test here may reach the network: the Hugging Face hub is offline."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("TRANSFORMERS_OFFLINE", "1")
-        yield
+pytestmark = pytest.mark.usefixtures("offline_hub")
 
 
 def long_text(words: int = 3000) -> str:

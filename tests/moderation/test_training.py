@@ -19,13 +19,7 @@ PROBE = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def offline_hub():
-    """Training reads all-MiniLM-L6-v2 from its package folder; the hub stays offline."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("TRANSFORMERS_OFFLINE", "1")
-        yield
+pytestmark = pytest.mark.usefixtures("offline_hub")
 
 
 @pytest.fixture
