@@ -111,6 +111,19 @@ def user_for_token(token: str) -> User | None:
     return user
 
 
+def revoke_api_token(token: str) -> bool:
+    """Withdraw one token (the caller's own); the member's other tokens keep working.
+
+    The row is deleted rather than flagged: a revoked token and one never issued look the same.
+    """
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.commit()
+    return True
+
+
 def set_digest_frequency(user: User, frequency: object) -> User:
     allowed = {f.value for f in DigestFrequency}
     if frequency not in allowed:

@@ -2,6 +2,7 @@
 
 Authentication is a bearer token only (`Authorization: Bearer <token>` from `POST /tokens`);
 the session cookie is never consulted here, which is why the blueprint needs no CSRF token.
+`DELETE /tokens/current` revokes the token it is sent with (and only that one).
 Reading routes also answer anonymous callers, with exactly what the public pages show.
 
 Errors are always JSON `{"error", "message"}` (forum/errorpages.py). Request bodies must be
@@ -227,6 +228,14 @@ def create_token():
         return _unauthorized("That username and password don't match. Please try again.")
     token = accounts.issue_api_token(user, current_app.config["API_TOKEN_MAX_AGE_DAYS"])
     return jsonify({"token": token}), 201
+
+
+@bp.delete("/tokens/current")
+@token_required
+def revoke_current_token():
+    # token_required has just checked this very token, so it is present and valid here.
+    accounts.revoke_api_token(_bearer_token())
+    return Response(status=204)
 
 
 @bp.get("/categories")

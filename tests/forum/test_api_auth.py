@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum import accounts
 from forum.extensions import db
@@ -22,6 +22,7 @@ PROTECTED = [
     ("delete", "/users/someone/block"),
     ("get", "/me"),
     ("patch", "/me"),
+    ("delete", "/tokens/current"),
 ]
 
 
@@ -60,6 +61,76 @@ def test_an_expired_token_is_401(client):
     row.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert_error(client.get(f"{API}/me", headers=headers), 401, "unauthorized")
+
+
+def token_for(client, username: str) -> dict[str, str]:
+    response = client.post(f"{API}/tokens", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 201
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+@pytest.mark.both_databases
+def test_revoking_the_current_token_signs_out_only_that_token(client):
+    make_user("river")
+    phone, laptop = token_for(client, "river"), token_for(client, "river")
+    other_member = bearer(make_user())
+    assert client.get(f"{API}/me", headers=phone).status_code == 200
+
+    response = client.delete(f"{API}/tokens/current", headers=phone)
+    assert response.status_code == 204
+    assert response.get_data() == b""
+    assert response.headers["Cache-Control"] == "no-store"
+
+    body = assert_error(client.get(f"{API}/me", headers=phone), 401, "unauthorized")
+    assert "POST /api/v1/tokens" in body["message"]
+    # A revoked token is refused on reading routes too, not treated as anonymous.
+    assert_error(client.get(f"{API}/threads", headers=phone), 401)
+    # The member's other token, and other members' tokens, keep working.
+    assert client.get(f"{API}/me", headers=laptop).get_json()["username"] == "river"
+    assert client.get(f"{API}/me", headers=other_member).status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 2
+    # A fresh sign-in still works.
+    assert client.get(f"{API}/me", headers=token_for(client, "river")).status_code == 200
+
+
+@pytest.mark.both_databases
+def test_revoking_twice_is_401_the_second_time(client):
+    make_user("river")
+    headers = token_for(client, "river")
+    assert client.delete(f"{API}/tokens/current", headers=headers).status_code == 204
+    again = client.delete(f"{API}/tokens/current", headers=headers)
+    assert_error(again, 401, "unauthorized")
+    assert again.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("header", [None, "Bearer not-a-real-token", "Basic cml2ZXI6cGFzc3dvcmQ="])
+def test_revoking_needs_a_valid_bearer_token_and_touches_no_other(client, header):
+    make_user("river")
+    headers = token_for(client, "river")
+    response = client.delete(f"{API}/tokens/current",
+                             headers={"Authorization": header} if header else {})
+    assert_error(response, 401, "unauthorized")
+    assert client.get(f"{API}/me", headers=headers).status_code == 200
+
+
+def test_revoking_an_expired_or_signed_out_token_is_401(client):
+    member = make_user("river")
+    headers = token_for(client, "river")
+    row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == member.id))
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert_error(client.delete(f"{API}/tokens/current", headers=headers), 401)
+
+    fresh = token_for(client, "river")
+    accounts.change_password(member, PASSWORD, "a brand new passphrase")
+    assert_error(client.delete(f"{API}/tokens/current", headers=fresh), 401)
+
+
+def test_revoking_needs_no_csrf_token_and_no_cookie(app, client):
+    assert app.config.get("WTF_CSRF_ENABLED", True) is True
+    make_user("river")
+    headers = token_for(client, "river")
+    assert client.delete(f"{API}/tokens/current", headers=headers).status_code == 204
 
 
 def test_token_lifetime_follows_the_configuration(client, app):
