@@ -169,13 +169,14 @@ def _timestamp(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _thread_summary(thread: Thread) -> dict[str, Any]:
+def _thread_summary(thread: Thread, reply_count: int) -> dict[str, Any]:
     return {
         "id": thread.id,
         "title": thread.title,
         "category": thread.category.slug,
         "author": thread.author.username,
-        "reply_count": thread.reply_count,
+        # Replies by members the caller blocked are left out, as on the thread itself.
+        "reply_count": reply_count,
         "last_activity_at": _timestamp(thread.last_activity_at),
         "content_warning": thread.content_warning,
     }
@@ -256,7 +257,7 @@ def threads():
         g.api_user, category, _page_arg(), current_app.config["THREADS_PER_PAGE"]
     )
     return jsonify({
-        "items": [_thread_summary(thread) for thread in page.items],
+        "items": [_thread_summary(thread, page.replies(thread)) for thread in page.items],
         "page": page.page,
         "pages": page.pages,
         "total": page.total,
@@ -292,7 +293,7 @@ def thread(thread_id: int):
         "category": found.category.slug,
         "author": found.author.username,
         "content_warning": found.content_warning,
-        "reply_count": found.reply_count,
+        "reply_count": reading.visible_reply_count(viewer, found),
         "posts": [_post(post) for post in page.items],
         "page": page.page,
         "pages": page.pages,

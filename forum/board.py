@@ -81,7 +81,7 @@ def _back(default: str) -> str:
 def index():
     categories = reading.list_categories()
     latest = reading.list_threads(_viewer(), None, 1, LATEST_ON_INDEX)
-    return render_template("board/index.html", categories=categories, latest=latest.items)
+    return render_template("board/index.html", categories=categories, latest=latest)
 
 
 @bp.route("/c/<slug>")
@@ -108,6 +108,7 @@ def _render_thread(
     return render_template(
         "board/thread.html",
         thread=thread,
+        reply_count=reading.visible_reply_count(viewer, thread),
         posts=posts,
         reply_form=reply_form,
         report_form=ReportForm(formdata=None),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .errors import NotFound
@@ -68,6 +68,50 @@ def _paginate(query: Select, page: int, per_page: int) -> Page:
     return Page(items=list(result.items), page=page, pages=max(1, result.pages), total=result.total)
 
 
+@dataclass(frozen=True)
+class ThreadPage(Page[Thread]):
+    """A page of threads with the reply count each one shows this viewer."""
+
+    reply_counts: dict[int, int]
+
+    def replies(self, thread: Thread) -> int:
+        return self.reply_counts.get(thread.id, thread.reply_count)
+
+
+def hidden_reply_counts(viewer: User | None, thread_ids: list[int]) -> dict[int, int]:
+    """Per thread, the published replies written by members the viewer has blocked.
+
+    One aggregate query for the whole list (none for anonymous viewers, who block nobody).
+    """
+    if _viewer_id(viewer) is None or not thread_ids:
+        return {}
+    rows = db.session.execute(
+        select(Post.thread_id, func.count())
+        .where(
+            Post.thread_id.in_(thread_ids),
+            Post.is_opening.is_(False),
+            Post.status == PostStatus.PUBLISHED.value,
+            Post.author_id.in_(blocked_ids_of(viewer)),
+        )
+        .group_by(Post.thread_id)
+    )
+    return {thread_id: hidden for thread_id, hidden in rows}
+
+
+def visible_reply_counts(viewer: User | None, threads: list[Thread]) -> dict[int, int]:
+    """Reply counts as this viewer sees them: `Thread.reply_count` (published replies) less the
+    replies by members they blocked, which the thread page hides from them."""
+    hidden = hidden_reply_counts(viewer, [thread.id for thread in threads])
+    return {
+        thread.id: max(0, (thread.reply_count or 0) - hidden.get(thread.id, 0))
+        for thread in threads
+    }
+
+
+def visible_reply_count(viewer: User | None, thread: Thread) -> int:
+    return visible_reply_counts(viewer, [thread])[thread.id]
+
+
 def list_categories() -> list[Category]:
     return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
 
@@ -79,7 +123,9 @@ def get_category(slug: str) -> Category:
     return category
 
 
-def list_threads(viewer: User | None, category: Category | None, page: int, per_page: int) -> Page[Thread]:
+def list_threads(
+    viewer: User | None, category: Category | None, page: int, per_page: int
+) -> ThreadPage:
     query = (
         select(Thread)
         .options(joinedload(Thread.author), joinedload(Thread.category))
@@ -88,7 +134,11 @@ def list_threads(viewer: User | None, category: Category | None, page: int, per_
     )
     if category is not None:
         query = query.where(Thread.category_id == category.id)
-    return _paginate(query, page, per_page)
+    found = _paginate(query, page, per_page)
+    return ThreadPage(
+        items=found.items, page=found.page, pages=found.pages, total=found.total,
+        reply_counts=visible_reply_counts(viewer, found.items),
+    )
 
 
 def get_thread(viewer: User | None, thread_id: int) -> Thread:
