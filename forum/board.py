@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from . import posting, preferences, reading
+from . import history, posting, preferences, reading
 from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge
 from .forms import (
     ActionForm,
@@ -115,6 +115,7 @@ def _render_thread(
         action_form=ActionForm(formdata=None),
         supported=preferences.supported_post_ids(viewer, [p.id for p in posts.items]),
         can_reply=preferences.may_reply(viewer, thread),
+        may_view_history=history.may_view_history,
         reply_to=request.args.get("reply_to", type=int),
         nudge=nudge,
     ), status
@@ -130,6 +131,13 @@ def thread(thread_id: int):
     if reply_to:
         reply_form.parent_id.data = str(reply_to)
     return _render_thread(thread, posts, reply_form)
+
+
+@bp.route("/p/<int:post_id>/history")
+def post_history(post_id: int):
+    # No login_required: anonymous readers get the same 404 as everyone else who may not look.
+    found = history.post_history(_viewer(), post_id)
+    return render_template("board/post_history.html", history=found)
 
 
 # --- writing --------------------------------------------------------------------------------
