@@ -12,11 +12,7 @@ from forum.models import Post, User, utcnow
 from tests.factories import PASSWORD, make_thread, make_user
 from tests.forum.web import login
 
-
-@pytest.fixture(autouse=True)
-def _no_csrf(app_config):
-    # CSRF itself is tested in test_security.py; here we test the flows behind it.
-    app_config["WTF_CSRF_ENABLED"] = False
+pytestmark = pytest.mark.usefixtures("no_csrf")
 
 
 def user_count() -> int:

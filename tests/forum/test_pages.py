@@ -21,10 +21,7 @@ from forum.models import (
 from tests.factories import make_reply, make_thread, make_user
 from tests.forum.web import login
 
-
-@pytest.fixture(autouse=True)
-def _no_csrf(app_config):
-    app_config["WTF_CSRF_ENABLED"] = False
+pytestmark = pytest.mark.usefixtures("no_csrf")
 
 
 def text_of(response) -> str:
