@@ -29,7 +29,8 @@ How it decides
 
 Category when several labels have evidence: a specific No Contact rule's category first
 (rules are precise), then the community model's strongest label relative to its
-threshold, then ``toxic``.
+threshold, where an insult rule counts as ``toxic`` at ``RULE_STRENGTH`` (so "you're a joke"
+stays ``toxic`` unless the model is clearly sure of another label), then ``toxic``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # replying to a crisis post: harmful model evidence from this fraction of the threshold
     "parent_crisis_factor": 0.7,
 }
+
+# How strong a hold rule's evidence is, in units of "score / threshold" of a model label.
+RULE_STRENGTH = 1.5
 
 GENERAL_TOXICITY_LABELS = ("toxicity", "severe_toxicity", "insult", "threat", "identity_attack")
 GENERAL_SCORE_KEY = "general_toxicity"
@@ -192,7 +196,7 @@ def decide(
         evidence[hit.category] = max(evidence.get(hit.category, 0.0), 2.0)
     for hit in holds:
         reasons.append(f'{hit.category}: rule {hit.rule_id} matched "{hit.phrase}" ({hit.why})')
-        evidence[hit.category] = max(evidence.get(hit.category, 0.0), 1.5)
+        evidence[hit.category] = max(evidence.get(hit.category, 0.0), RULE_STRENGTH)
         rule_labels.append(hit.category)
 
     model_flags: dict[str, float] = {}
@@ -250,7 +254,12 @@ def decide(
         # several specific rules: prefer the one the model also believes most
         category = max(specific_rules, key=lambda label: scores.get(label, 0.0))
     elif model_flags:
-        category = max(model_flags, key=lambda label: model_flags[label])
+        # An insult rule ("you're a joke") competes with the model's labels at the strength
+        # of a rule hit: a No Contact label wins only when the model is clearly sure of it.
+        candidates = dict(model_flags)
+        if "toxic" in rule_labels:
+            candidates["toxic"] = max(candidates.get("toxic", 0.0), RULE_STRENGTH)
+        category = max(candidates, key=lambda label: candidates[label])
     elif rule_labels:
         category = rule_labels[0]
 

@@ -158,6 +158,14 @@ def test_model_category_beats_generic_insult_rule():
     assert verdict.category == "nc_shaming"
 
 
+def test_insult_rule_keeps_toxic_when_the_model_is_only_just_over_its_threshold():
+    # invalidation 0.6 against a 0.5 threshold is 1.2 x; a rule hit counts as RULE_STRENGTH.
+    verdict = run("Trust me: you're a joke, everyone laughs at you.", scores(invalidation=0.6))
+    assert verdict.decision is Decision.HOLD
+    assert verdict.category == "toxic"
+    assert any("community model: invalidation 0.60" in reason for reason in verdict.reasons)
+
+
 def test_strongest_model_label_relative_to_threshold_wins():
     verdict = run(
         "Hmm.",
