@@ -103,8 +103,6 @@ def token_optional(view: Callable) -> Callable:
     return wrapper
 
 
-
-
 @bp.after_request
 def _no_store(response: Response) -> Response:
     # Answers depend on who asks: never cache them anywhere.

@@ -45,8 +45,6 @@ def _viewer():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-
-
 def _page_arg() -> int:
     page = request.args.get("page", 1, type=int)
     return page if page and page > 0 else 1

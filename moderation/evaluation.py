@@ -13,6 +13,8 @@ The same figures are computed for Detoxify's general model alone when it is avai
 
 from __future__ import annotations
 
+import random
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,9 +247,6 @@ MIN_CRISIS_RECALL = 0.96
 
 def stratified_folds(labels: Sequence[str], folds: int, seed: int) -> list[list[int]]:
     """Row indices split into `folds` groups, each label spread evenly, seeded."""
-    import random
-    from collections import defaultdict
-
     by_label: dict[str, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         by_label[label].append(index)
@@ -276,7 +275,7 @@ def out_of_fold_scores(
     from moderation import training
     from moderation.types import COMMUNITY_LABELS
 
-    examples = list(rows)  # a training example is a labelled row
+    examples = list(rows)  # training takes labelled rows as they are
     assignment = stratified_folds([example.label for example in examples], folds, seed)
     options: dict[str, Any] = {"seed": seed, "progress": None}
     if mode:
@@ -344,8 +343,9 @@ def tune_thresholds(
     """Per-label thresholds that do best on out-of-fold scores (rules included).
 
     Harmful labels (and the bar for model-only evidence on a guarded post): coordinate
-    search over ``TUNE_GRID`` maximising ``_utility``. Crisis: the highest threshold that keeps crisis recall at
-    ``MIN_CRISIS_RECALL`` (escalating does not hide a post, missing a crisis can cost a life).
+    search over ``TUNE_GRID`` (``GUARD_GRID``) maximising ``_utility``. Crisis: the highest
+    threshold that keeps crisis recall at ``MIN_CRISIS_RECALL`` (escalating does not hide a
+    post, missing a crisis can cost a life).
     """
     from moderation.policy import DEFAULT_THRESHOLDS
     from moderation.rules import load_rules

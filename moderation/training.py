@@ -71,10 +71,6 @@ TRAIN_THREADS_ENV = "MODERATION_TRAIN_THREADS"
 Progress = Callable[[str], None] | None
 
 
-# A training example is a labelled row (its note is kept but never used).
-Example = Row
-
-
 @dataclass(frozen=True)
 class TrainReport:
     out_path: Path | None
@@ -115,10 +111,10 @@ def default_model_path() -> Path:
     return Path(os.environ.get("MODERATION_MODEL") or DEFAULT_MODEL_PATH)
 
 
-def load_examples(paths: Sequence[Path | str]) -> list[Example]:
+def load_examples(paths: Sequence[Path | str]) -> list[Row]:
     """Rows of the training JSONL files; a bad row raises ValueError naming file and line.
     A row id seen in an earlier file is skipped (a moderator export may repeat a row)."""
-    examples: list[Example] = []
+    examples: list[Row] = []
     seen: set[str] = set()
     for path in paths:
         for row in load_rows(path, require_text=True):
@@ -140,7 +136,7 @@ def data_sha256(paths: Sequence[Path | str]) -> str:
     return digest.hexdigest()
 
 
-def targets(examples: Sequence[Example]) -> list[list[float]]:
+def targets(examples: Sequence[Row]) -> list[list[float]]:
     """Multi-hot rows over COMMUNITY_LABELS; benign labels are all zeros."""
     rows = []
     for example in examples:
@@ -205,7 +201,7 @@ def train(
 
 
 def fit(
-    examples: Sequence[Example],
+    examples: Sequence[Row],
     *,
     mode: str = DEFAULT_MODE,
     epochs: int = DEFAULT_EPOCHS,
@@ -332,7 +328,7 @@ def _train_frozen(model, tokenizer, encoded, labels, pos_weight, epochs, seed, p
     return losses
 
 
-def predict_examples(model: Any, tokenizer: Any, examples: Sequence[Example], use_parent: bool):
+def predict_examples(model: Any, tokenizer: Any, examples: Sequence[Row], use_parent: bool):
     """Probabilities (list of rows over COMMUNITY_LABELS) for examples, for evaluation."""
     import torch
 
@@ -475,7 +471,7 @@ def _fresh_model():
     return model, tokenizer
 
 
-def _encode(tokenizer, example: Example, use_parent: bool, max_length: int = MAX_TRAIN_TOKENS):
+def _encode(tokenizer, example: Row, use_parent: bool, max_length: int = MAX_TRAIN_TOKENS):
     """Token ids for one example: the reply, or (reply, parent) with the parent truncated."""
     if use_parent and example.parent:
         reply_len = len(tokenizer.tokenize(example.text))
@@ -518,7 +514,7 @@ def _pos_weight(labels):
     return ratio.pow(POS_WEIGHT_POWER).clamp(min=1.0, max=MAX_POS_WEIGHT)
 
 
-def _counts(examples: Sequence[Example]) -> str:
+def _counts(examples: Sequence[Row]) -> str:
     counts = Counter(e.label for e in examples)
     return ", ".join(f"{label} {counts[label]}" for label in TRAINING_LABELS if counts[label])
 

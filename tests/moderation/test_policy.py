@@ -215,23 +215,16 @@ def test_unavailable_model_holds_everything_but_still_applies_rules():
     assert verdict.decision is Decision.HOLD
     assert verdict.reasons[0] == "screening unavailable: community model: file missing"
     assert verdict.nudge == NUDGES["unavailable"]
-    blocked = decide(
-        Item("x", "kys"),
-        parse("kys"),
-        RULES.match(parse("kys")),
-        None,
-        thresholds=TEST_THRESHOLDS,
-        unavailable="down",
-    )
-    assert blocked.decision is Decision.BLOCK
-    crisis = decide(
-        Item("y", "I want to die."),
-        parse("I want to die."),
-        RULES.match(parse("I want to die.")),
-        None,
-        thresholds=TEST_THRESHOLDS,
-        unavailable="down",
-    )
+
+    def without_model(text: str):
+        parsed = parse(text)
+        return decide(
+            Item("x", text), parsed, RULES.match(parsed), None,
+            thresholds=TEST_THRESHOLDS, unavailable="down",
+        )
+
+    assert without_model("kys").decision is Decision.BLOCK
+    crisis = without_model("I want to die.")
     assert crisis.decision is Decision.HOLD and crisis.escalate
     assert crisis.scores == {}
 
