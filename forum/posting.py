@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
-from . import screening
+from . import screening, visibility
 from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge, NotFound
 from .extensions import db
 from .markup import render_markdown
@@ -111,17 +112,6 @@ def _screen(
     return verdict
 
 
-def _publish(post: Post, thread: Thread) -> None:
-    now = utcnow()
-    post.status = PostStatus.PUBLISHED.value
-    post.published_at = now
-    thread.last_activity_at = now
-    if post.is_opening:
-        thread.is_visible = True
-    else:
-        thread.reply_count = (thread.reply_count or 0) + 1
-
-
 def _status_for(verdict: screening.Screening) -> str:
     return PostStatus.PUBLISHED.value if verdict.decision == "publish" else PostStatus.HELD.value
 
@@ -157,9 +147,9 @@ def create_thread(
         body_html=render_markdown(body), status=PostStatus.HELD.value, created_at=now,
     )
     db.session.add_all([thread, post])
-    if _status_for(verdict) == PostStatus.PUBLISHED.value:
-        _publish(post, thread)
     db.session.flush()
+    if _status_for(verdict) == PostStatus.PUBLISHED.value:
+        visibility.publish(post, now)
     screening.record(post, verdict)
     db.session.commit()
     return PostOutcome(post=post, thread=thread, screening=verdict)
@@ -195,9 +185,9 @@ def reply(
         body_html=render_markdown(body), status=PostStatus.HELD.value, created_at=utcnow(),
     )
     db.session.add(post)
-    if _status_for(verdict) == PostStatus.PUBLISHED.value:
-        _publish(post, thread)
     db.session.flush()
+    if _status_for(verdict) == PostStatus.PUBLISHED.value:
+        visibility.publish(post, utcnow())
     screening.record(post, verdict)
     db.session.commit()
     return PostOutcome(post=post, thread=thread, screening=verdict)
@@ -240,18 +230,12 @@ def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = Fal
     post.body_markdown = body
     post.body_html = render_markdown(body)
     post.edited_at = utcnow()
-    was_published = post.is_published
-    if verdict.decision == "publish":
-        if not was_published:
-            _publish(post, thread)
-    elif was_published:
-        # Hidden again until a moderator looks; the reply count follows what others see.
-        post.status = PostStatus.HELD.value
-        if post.is_opening:
-            thread.is_visible = False
-        else:
-            thread.reply_count = max(0, thread.reply_count - 1)
     db.session.flush()
+    if verdict.decision == "publish":
+        visibility.publish(post, utcnow())  # no change when it was already published
+    else:
+        # Hidden again until a moderator looks; the reply count follows what others see.
+        visibility.hold_again(post)
     screening.record(post, verdict)
     db.session.commit()
     return PostOutcome(post=post, thread=thread, screening=verdict)
@@ -260,12 +244,7 @@ def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = Fal
 def delete_post(user: User, post_id: int) -> Post:
     """Soft delete by the author. Deleting the opening post removes the thread from listings."""
     post = _own_post(user, post_id)
-    thread = post.thread
-    if post.is_published and not post.is_opening:
-        thread.reply_count = max(0, thread.reply_count - 1)
-    post.status = PostStatus.DELETED.value
-    if post.is_opening:
-        thread.deleted_at = utcnow()
+    visibility.delete(post, utcnow())
     db.session.commit()
     return post
 
@@ -317,10 +296,19 @@ def toggle_support(user: User, post_id: int) -> Post:
         raise InvalidInput("You can support a post once it's visible to everyone.")
     existing = db.session.get(Support, (post.id, user.id))
     if existing is None:
-        db.session.add(Support(post_id=post.id, user_id=user.id, created_at=utcnow()))
-        post.support_count = (post.support_count or 0) + 1
+        try:
+            db.session.add(Support(post_id=post.id, user_id=user.id, created_at=utcnow()))
+            db.session.flush()
+        except IntegrityError:
+            # The same member's other click added it a moment ago: that one counts.
+            db.session.rollback()
+            return db.session.get(Post, post_id)
+        visibility.adjust_support(post.id, +1)
     else:
-        db.session.delete(existing)
-        post.support_count = max(0, (post.support_count or 0) - 1)
+        removed = db.session.execute(
+            delete(Support).where(Support.post_id == post.id, Support.user_id == user.id)
+        ).rowcount
+        if removed:
+            visibility.adjust_support(post.id, -1)
     db.session.commit()
     return post

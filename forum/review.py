@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from moderation import HARMFUL
 
-from . import screening
+from . import screening, visibility
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .extensions import db
 from .markup import render_markdown
@@ -320,31 +320,13 @@ def _open_case_for_action(moderator: User, case_id: int, now: datetime) -> Moder
     return case
 
 
-def publish_post(post: Post, now: datetime) -> None:
-    """Make a held post visible to everyone and keep its thread's counters right."""
-    if post.status == PostStatus.PUBLISHED.value:
-        return
-    thread = post.thread
-    post.status = PostStatus.PUBLISHED.value
-    post.published_at = now
-    if now > thread.last_activity_at:
-        thread.last_activity_at = now
-    if post.is_opening:
-        thread.is_visible = True
-    else:
-        thread.reply_count = (thread.reply_count or 0) + 1
+def publish_post(post: Post, now: datetime) -> bool:
+    """Make a held post visible to everyone (its thread's counters follow, in SQL)."""
+    return visibility.publish(post, now)
 
 
-def _hide_post(post: Post) -> None:
-    thread = post.thread
-    if post.status == PostStatus.PUBLISHED.value:
-        if post.is_opening:
-            thread.is_visible = False
-        else:
-            thread.reply_count = max(0, (thread.reply_count or 0) - 1)
-    elif post.is_opening:
-        thread.is_visible = False
-    post.status = PostStatus.REJECTED.value
+def _hide_post(post: Post) -> bool:
+    return visibility.reject(post)
 
 
 def _resolve(case: ModerationCase, moderator: User | None, status: str, reason: str | None,
