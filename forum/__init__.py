@@ -18,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     register_config(app, config or {})
+    register_input_boundary(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -33,6 +34,12 @@ def register_config(app: Flask, overrides: dict[str, Any]) -> None:
     instance_path = Path(app.instance_path)
     app.config.update(load_config(instance_path))
     app.config.update(overrides)
+
+
+def register_input_boundary(app: Flask) -> None:
+    from .boundary import register
+
+    register(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -124,11 +124,15 @@ def revoke_api_token(token: str) -> bool:
     return True
 
 
-def set_digest_frequency(user: User, frequency: object) -> User:
-    allowed = {f.value for f in DigestFrequency}
-    if frequency not in allowed:
+def checked_digest_frequency(frequency: object) -> str:
+    """``frequency`` if it names a digest frequency; otherwise a clear InvalidInput."""
+    if not isinstance(frequency, str) or frequency not in {f.value for f in DigestFrequency}:
         raise InvalidInput("Digest must be one of: off, daily, weekly.", field="digest")
-    user.digest_frequency = frequency
+    return frequency
+
+
+def set_digest_frequency(user: User, frequency: object) -> User:
+    user.digest_frequency = checked_digest_frequency(frequency)
     db.session.commit()
     return user
 

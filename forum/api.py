@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from . import accounts, posting, preferences, reading
+from .boundary import page_number
 from .errors import InvalidInput
 from .extensions import csrf
 from .limits import login_limit, posting_limit, report_limit
@@ -32,7 +33,6 @@ csrf.exempt(bp)
 
 # Ids are 32-bit integers on PostgreSQL; larger numbers would fail in the database, not here.
 ID = "int(max=2147483647)"
-PAGE_MAX = 100_000
 TOKEN_MAX_LENGTH = 200
 
 
@@ -153,13 +153,6 @@ def _optional_id(data: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
-        raise BadRequest("'page' must be a whole number from 1.")
-    return int(raw)
-
-
 # --- serialisation --------------------------------------------------------------------------
 
 
@@ -252,7 +245,7 @@ def threads():
     slug = request.args.get("category")
     category = reading.get_category(slug) if slug else None
     page = reading.list_threads(
-        g.api_user, category, _page_arg(), current_app.config["THREADS_PER_PAGE"]
+        g.api_user, category, page_number(strict=True), current_app.config["THREADS_PER_PAGE"]
     )
     return jsonify({
         "items": [_thread_summary(thread, page.replies(thread)) for thread in page.items],
@@ -284,7 +277,7 @@ def create_thread():
 def thread(thread_id: int):
     viewer = g.api_user
     found = reading.get_thread(viewer, thread_id)
-    page = reading.thread_posts(viewer, found, _page_arg(), current_app.config["POSTS_PER_PAGE"])
+    page = reading.thread_posts(viewer, found, page_number(strict=True), current_app.config["POSTS_PER_PAGE"])
     return jsonify({
         "id": found.id,
         "title": found.title,

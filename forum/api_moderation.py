@@ -10,6 +10,7 @@ from flask import Blueprint, abort, g, jsonify, request
 
 from . import review
 from .accounts import user_for_token
+from .boundary import page_number
 from .errors import InvalidInput
 from .extensions import csrf
 from .models import ModerationCase
@@ -59,7 +60,7 @@ def _case_json(case: ModerationCase) -> dict:
 @bp.get("/queue")
 def queue():
     lane = request.args.get("lane", "all")
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(strict=True)
     cases = review.open_cases(lane, page, per_page=100)
     return jsonify({"items": [_case_json(case) for case in cases.items], "page": cases.page,
                     "pages": cases.pages, "lane": lane})

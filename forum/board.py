@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from . import history, posting, preferences, reading
+from .boundary import id_arg, page_number
 from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge
 from .forms import (
     ActionForm,
@@ -43,11 +44,6 @@ HELD_NOTE = "Thanks — a moderator will look at it soon; only you can see it un
 
 def _viewer():
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def _page_arg() -> int:
-    page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
 
 
 def _nudge_view(error: ModerationNudge) -> dict[str, Any]:
@@ -86,7 +82,7 @@ def index():
 def category(slug: str):
     category = reading.get_category(slug)
     threads = reading.list_threads(
-        _viewer(), category, _page_arg(), current_app.config["THREADS_PER_PAGE"]
+        _viewer(), category, page_number(), current_app.config["THREADS_PER_PAGE"]
     )
     return render_template("board/category.html", category=category, threads=threads)
 
@@ -114,7 +110,7 @@ def _render_thread(
         supported=preferences.supported_post_ids(viewer, [p.id for p in posts.items]),
         can_reply=preferences.may_reply(viewer, thread),
         may_view_history=history.may_view_history,
-        reply_to=request.args.get("reply_to", type=int),
+        reply_to=id_arg("reply_to"),
         nudge=nudge,
     ), status
 
@@ -122,10 +118,10 @@ def _render_thread(
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id: int):
     thread = reading.get_thread(_viewer(), thread_id)
-    page = "last" if request.args.get("page") == "last" else _page_arg()
+    page = "last" if request.args.get("page") == "last" else page_number()
     posts = _posts_page(thread, page)
     reply_form = ReplyForm(formdata=None)
-    reply_to = request.args.get("reply_to", type=int)
+    reply_to = id_arg("reply_to")
     if reply_to:
         reply_form.parent_id.data = str(reply_to)
     return _render_thread(thread, posts, reply_form)

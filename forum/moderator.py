@@ -24,6 +24,7 @@ from flask_login import current_user, login_fresh, login_user
 from markupsafe import Markup, escape
 
 from . import review
+from .boundary import page_number
 from .errors import ForumError
 from .extensions import limiter, login_manager
 
@@ -91,11 +92,6 @@ def _back(default_lane: str = "all") -> str:
     return url_for("moderator.queue", lane=default_lane)
 
 
-def _page_arg() -> int:
-    page = request.args.get("page", 1, type=int)
-    return page if page and page > 0 else 1
-
-
 def _run(action, success: str):
     """Run a review use case; a domain error becomes a flash message on the page we return to."""
     try:
@@ -112,7 +108,7 @@ def queue():
     lane = request.args.get("lane", "all")
     if lane not in review.LANES:
         lane = "all"
-    data = review.queue(lane, _page_arg())
+    data = review.queue(lane, page_number())
     return render_template(
         "moderator/queue.html", queue=data, lanes=review.LANES,
         health=review.screening_health(), nudges=review.nudge_stats(),
@@ -216,6 +212,6 @@ def audit():
     who = request.args.get("who", "all")
     if who not in review.AUDIT_VIEWS:
         who = "all"
-    entries = review.audit_log(_page_arg(), who=who)
+    entries = review.audit_log(page_number(), who=who)
     return render_template("moderator/audit.html", entries=entries, who=who,
                            views=review.AUDIT_VIEWS)

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import delete, func, select
 
+from .accounts import checked_digest_frequency
 from .errors import InvalidInput
 from .extensions import db
-from .models import Block, Category, CategoryMute, DigestFrequency, Support, Thread, User
+from .models import Block, Category, CategoryMute, Support, Thread, User
 
 
 def _categories_for(slugs: Iterable[object]) -> list[Category]:
@@ -46,8 +47,7 @@ def set_muted_categories(user: User, slugs: Iterable[object]) -> list[Category]:
 
 def save_digest_settings(user: User, frequency: object, muted_slugs: Iterable[object]) -> None:
     """The settings page's digest form: frequency and mutes checked together, written together."""
-    if frequency not in {f.value for f in DigestFrequency}:
-        raise InvalidInput("Digest must be one of: off, daily, weekly.", field="digest")
+    frequency = checked_digest_frequency(frequency)
     categories = _categories_for(muted_slugs)
     user.digest_frequency = frequency
     _replace_mutes(user, categories)
