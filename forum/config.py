@@ -79,6 +79,12 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # How many past periods each digest run looks at: a cron that missed a run, or a mail
+        # outage, is caught up by the next run (3 days of daily digests, 2 weeks of weekly).
+        "DIGEST_CATCH_UP_PERIODS": {
+            "daily": int(env.get("FORUM_DIGEST_CATCH_UP_DAYS", "3")),
+            "weekly": int(env.get("FORUM_DIGEST_CATCH_UP_WEEKS", "2")),
+        },
         "THREADS_PER_PAGE": 20,
         "POSTS_PER_PAGE": 50,
         "API_TOKEN_MAX_AGE_DAYS": 30,

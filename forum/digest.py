@@ -43,11 +43,11 @@ from sqlalchemy import and_, exists, func, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
-from werkzeug.routing import BuildError
 
 from .accounts import set_digest_frequency
 from .errors import NotFound
 from .extensions import db
+from .links import path_for, site_url
 from .mailer import MailServerUnavailable, MessageRejected, SmtpTransport
 from .markup import plain_excerpt
 from .models import (
@@ -73,7 +73,6 @@ MAX_ITEMS = 20
 EXCERPT_CHARS = 200
 UNSUBSCRIBE_SALT = "forum.digest.unsubscribe"
 UNSUBSCRIBE_MAX_AGE = timedelta(days=60)
-SETTINGS_FALLBACK_PATH = "/account"
 
 
 class LedgerStatus(enum.StrEnum):
@@ -135,6 +134,14 @@ def period_before(frequency: str, now: datetime) -> Period:
     """The last complete period before `now`: yesterday (UTC), or last ISO week."""
     end = _period_start(frequency, now)
     return Period(frequency, end - _length(frequency), end)
+
+
+def periods_to_catch_up(frequency: str, now: datetime, count: int) -> list[Period]:
+    """The last ``count`` complete periods before ``now``, oldest first."""
+    latest = period_before(frequency, now)
+    step = _length(frequency)
+    return [Period(frequency, latest.start - step * back, latest.end - step * back)
+            for back in range(max(1, count) - 1, -1, -1)]
 
 
 def period_in_progress(frequency: str, now: datetime) -> Period:
@@ -357,7 +364,7 @@ def _compose_one(
             thread_id=thread.id, title=thread.title, category=thread.category,
             author=thread.author, is_new=is_new, new_replies=replies,
             excerpt=thread.excerpt, content_warning=thread.content_warning,
-            url=f"{base_url}/threads/{thread.id}",
+            url=f"{base_url}{path_for('board.thread', thread_id=thread.id)}",
         )
         for _, thread, is_new, replies in chosen[:MAX_ITEMS]
     )
@@ -406,7 +413,7 @@ def read_unsubscribe_token(
 
 
 def unsubscribe_url(user_id: int) -> str:
-    return f"{current_app.config['BASE_URL']}/unsubscribe/{make_unsubscribe_token(user_id)}"
+    return site_url("unsubscribe.confirm", token=make_unsubscribe_token(user_id))
 
 
 def unsubscribe(user_id: int) -> User:
@@ -420,12 +427,7 @@ def unsubscribe(user_id: int) -> User:
 
 
 def settings_url() -> str:
-    base_url = current_app.config["BASE_URL"]
-    try:
-        path = current_app.url_map.bind("localhost").build("account.settings")
-    except BuildError:
-        path = SETTINGS_FALLBACK_PATH
-    return f"{base_url}{path}"
+    return site_url("account.settings")
 
 
 def subject_for(digest: Digest) -> str:
@@ -651,39 +653,66 @@ def send_due(
     return report
 
 
+def send_all_due(
+    frequency: str,
+    now: datetime,
+    transport: SmtpTransport,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[SendReport], None] | None = None,
+) -> list[SendReport]:
+    """Send every due, unsent digest of the last few periods (DIGEST_CATCH_UP_PERIODS), oldest
+    first, so a missed cron run or a mail outage is caught up; stops at a mail outage."""
+    count = current_app.config.get("DIGEST_CATCH_UP_PERIODS", {}).get(frequency, 1)
+    reports = []
+    for period in periods_to_catch_up(frequency, now, count):
+        report = send_due(frequency, period.end, transport, batch_size=batch_size,
+                          progress=progress)
+        reports.append(report)
+        if report.aborted:
+            break
+    return reports
+
+
 def _deliver(
     claims: list[_Claim], digests: dict[int, Digest], recipients: dict[int, Recipient],
     transport: SmtpTransport, report: SendReport,
 ) -> bool:
-    """Send claimed digests one by one; False when the mail server became unusable."""
+    """Send claimed digests one by one; False when the mail server became unusable.
+
+    A permanent refusal (5xx for this recipient) is recorded against that member. A transient
+    failure (4xx, a dropped connection) is not the member's: after one reconnect and retry
+    (servers that limit messages per connection), the run stops and hands back every unsent
+    claim uncounted, for the next run.
+    """
     for index, claim in enumerate(claims):
+        message = build_message(digests[claim.user_id], recipients[claim.user_id].email,
+                                claim.message_id)
         try:
-            message = build_message(digests[claim.user_id], recipients[claim.user_id].email,
-                                    claim.message_id)
-            transport.send(message)
+            _send_with_one_retry(transport, message)
         except MessageRejected as exc:
             _set_status([claim.row_id], LedgerStatus.FAILED, error=str(exc)[:2000])
             report.failed += 1
             report.errors.append(f"member #{claim.user_id}: {exc}")
             continue
         except MailServerUnavailable as exc:
-            # Unknown whether the server took this one: count it as failed (retried next run).
-            _set_status([claim.row_id], LedgerStatus.FAILED, error=str(exc)[:2000])
-            report.failed += 1
-            report.errors.append(f"member #{claim.user_id}: {exc}")
-            try:
-                transport.open()  # e.g. a per-connection message limit: one reconnect
-            except MailServerUnavailable as again:
-                _release([c.row_id for c in claims[index + 1:]])
-                report.aborted = str(again)
-                return False
-            continue
+            _release([c.row_id for c in claims[index:]])
+            report.aborted = str(exc)
+            return False
         except BaseException:
             _release([c.row_id for c in claims[index:]])
             raise
         _set_status([claim.row_id], LedgerStatus.SENT, sent_at=utcnow(), error=None)
         report.sent += 1
     return True
+
+
+def _send_with_one_retry(transport: SmtpTransport, message: EmailMessage) -> None:
+    try:
+        transport.send(message)
+    except MailServerUnavailable:
+        transport.close()
+        transport.open()  # raises MailServerUnavailable when the server is still away
+        transport.send(message)
 
 
 def member_for_unsubscribe(user_id: int) -> User | None:

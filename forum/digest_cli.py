@@ -22,7 +22,10 @@ digest_group = AppGroup("digest", help="Email digests of new threads.")
 @click.option("--batch-size", default=digest.BATCH_SIZE, show_default=True, type=click.IntRange(1),
               help="Members composed together.")
 def send_command(frequency: str | None, now_text: str | None, batch_size: int) -> None:
-    """Send the digests due for the last complete day (daily) and ISO week (weekly).
+    """Send the digests due for the last complete days (daily) and ISO weeks (weekly).
+
+    Digests of the last few periods that were not sent yet (a missed run, a mail outage) are sent
+    too, oldest first: FORUM_DIGEST_CATCH_UP_DAYS (3) and FORUM_DIGEST_CATCH_UP_WEEKS (2).
 
     Nothing is sent twice for one member and period, also with several senders at once.
     """
@@ -34,10 +37,10 @@ def send_command(frequency: str | None, now_text: str | None, batch_size: int) -
     problems = 0
     with SmtpTransport.from_config(current_app.config) as transport:
         for freq in [frequency] if frequency else list(digest.FREQUENCIES):
-            report = digest.send_due(freq, now, transport, batch_size=batch_size,
-                                     progress=_print_progress)
-            problems += _print_summary(report)
-            if report.aborted:
+            reports = digest.send_all_due(freq, now, transport, batch_size=batch_size,
+                                          progress=_print_progress)
+            problems += sum(_print_summary(report) for report in reports)
+            if reports and reports[-1].aborted:
                 break
     if problems:
         sys.exit(1)

@@ -12,7 +12,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, NoReturn
 
 
 class MailError(RuntimeError):
@@ -97,15 +97,18 @@ class SmtpTransport:
         assert self._smtp is not None
         try:
             refused = self._smtp.send_message(message)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+        except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
-            raise MessageRejected(_describe(exc)) from exc
+            self._raise_for_codes([code for code, _ in exc.recipients.values()], _describe(exc))
         except smtplib.SMTPSenderRefused as exc:
             # The sender address is refused: every other message would fail the same way.
             self._reset()
             raise MailServerUnavailable(
                 f"the mail server at {self.address} refused the sender address: {_describe(exc)}"
             ) from exc
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            self._raise_for_codes([exc.smtp_code], _describe(exc))
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
             raise MailServerUnavailable(
@@ -115,7 +118,18 @@ class SmtpTransport:
             self._reset()
             raise MessageRejected(_describe(exc)) from exc
         if refused:
-            raise MessageRejected(f"recipient refused: {refused}")
+            self._raise_for_codes([code for code, _ in refused.values()],
+                                  f"recipient refused: {refused}")
+
+    def _raise_for_codes(self, codes: list[int], description: str) -> NoReturn:
+        """5xx is a permanent refusal of this message; anything else (4xx: try again later,
+        421: the server is closing) is the server's state, not the message's."""
+        if codes and all(500 <= code < 600 for code in codes):
+            raise MessageRejected(description)
+        self.close()
+        raise MailServerUnavailable(
+            f"the mail server at {self.address} asked us to try again later: {description}"
+        )
 
     def _reset(self) -> None:
         # After a refused transaction, RSET so the next message starts clean.

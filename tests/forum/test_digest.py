@@ -120,7 +120,7 @@ def test_composition_keeps_only_published_unblocked_unmuted_activity(app):
     assert (old.is_new, old.new_replies) == (False, 1)
     assert first.author == "friend" and first.category == "Going No Contact"
     assert first.excerpt == "I finally did it. Proud & scared."
-    assert first.url == f"http://forum.test/threads/{ids['new']}"
+    assert first.url == f"http://forum.test/t/{ids['new']}"
     assert cw.excerpt is None and cw.content_warning == "mentions of physical abuse"
 
     text, html = digest.render_bodies(composed, "http://forum.test/unsubscribe/TOKEN")

@@ -27,8 +27,11 @@ def free_port() -> int:
 class Inbox:
     """aiosmtpd handler: keeps every accepted message; can refuse chosen ones."""
 
-    def __init__(self, fail_on: set[int] | None = None, delay: float = 0.0) -> None:
-        self.fail_on = fail_on or set()  # 1-based numbers of DATA commands to refuse
+    def __init__(self, fail_on: set[int] | None = None, delay: float = 0.0,
+                 refuse_on: set[int] | None = None, busy_from: int | None = None) -> None:
+        self.fail_on = fail_on or set()  # 1-based numbers of DATA commands to answer 451 (later)
+        self.refuse_on = refuse_on or set()  # ... to refuse for good (550)
+        self.busy_from = busy_from  # from this DATA on, every one is answered 421 (going away)
         self.delay = delay
         self.attempts = 0
         self.messages: list[EmailMessage] = []
@@ -43,6 +46,10 @@ class Inbox:
             self.attempts += 1
             if self.attempts in self.fail_on:
                 return "451 4.3.0 Temporary problem here, please try again later"
+            if self.attempts in self.refuse_on:
+                return "550 5.1.1 No such mailbox here"
+            if self.busy_from is not None and self.attempts >= self.busy_from:
+                return "421 4.3.2 Too busy, come back later"
             message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

@@ -56,10 +56,18 @@ def test_nothing_listening_is_a_clear_unavailable_error():
 
 
 def test_a_refused_message_does_not_break_the_next_one():
-    with smtp_server(Inbox(fail_on={1})) as server, SmtpTransport(server.host, server.port) as transport:
-        with pytest.raises(MessageRejected, match="451"):
+    with smtp_server(Inbox(refuse_on={1})) as server, SmtpTransport(server.host, server.port) as transport:
+        with pytest.raises(MessageRejected, match="550"):
             transport.send(_message("first@example.test"))
         transport.send(_message("second@example.test"))
+        assert server.inbox.recipients() == ["second@example.test"]
+
+
+def test_a_try_again_later_answer_is_the_servers_state_not_the_messages():
+    with smtp_server(Inbox(fail_on={1})) as server, SmtpTransport(server.host, server.port) as transport:
+        with pytest.raises(MailServerUnavailable, match="451"):
+            transport.send(_message("first@example.test"))
+        transport.send(_message("second@example.test"))  # reconnects
         assert server.inbox.recipients() == ["second@example.test"]
 
 
