@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 
 MAX_QUOTE_CHARS = 600  # a "quotation" longer than this is more likely a stray quote mark
 SCARE_QUOTE_MAX_WORDS = 3  # 'gaslit', "abuse": short, unattributed quotes stay in own text
+MAX_REPORTED_CHARS = 400  # reported speech ("she said ...") ends within this many characters
 QUOTE_PLACEHOLDER = "[quote]"
 
 # ---------------------------------------------------------------------------
@@ -152,6 +153,10 @@ _TYPOGRAPHY = str.maketrans(
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# A run of punctuation or symbols says no more after a few characters ("!!!!!!!!" is "!!!!"):
+# cutting long runs keeps hostile input (100 KB of "*_~") from costing every later step.
+_SYMBOL_RUN = re.compile(r"(?:[^\w\s]|_){5,}")
+SYMBOL_RUN_KEPT = 4
 
 
 def decode(raw: str | bytes | bytearray | None) -> str:
@@ -173,13 +178,24 @@ _CONFUSABLES = str.maketrans(
     "аеорсухіјѕԁɡһӏАВЕКМНОРСТХІЈЅοαεικνρτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
     "aeopcyxijsdghlABEKMHOPCTXIJSoaeikvptuxABEZHIKMNOPTYX",
 )
-_MIXED_WORD = re.compile(
-    r"\w*[a-zA-Z]\w*[\u0370-\u03ff\u0400-\u04ff]\w*|\w*[\u0370-\u03ff\u0400-\u04ff]\w*[a-zA-Z]\w*"
-)
+_WORD = re.compile(r"\w+")
+_LATIN_LETTER = re.compile(r"[a-zA-Z]")
+_GREEK_OR_CYRILLIC = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
+
+
+def _fold_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if _LATIN_LETTER.search(word) and _GREEK_OR_CYRILLIC.search(word):
+        return word.translate(_CONFUSABLES)
+    return word
 
 
 def _fold_mixed_scripts(text: str) -> str:
-    return _MIXED_WORD.sub(lambda m: m.group(0).translate(_CONFUSABLES), text)
+    # One pass over the words, then two plain scans per word: linear in the text's length
+    # (a single pattern with a script on each side of \w* backtracks quadratically or worse).
+    if not _GREEK_OR_CYRILLIC.search(text):
+        return text
+    return _WORD.sub(_fold_word, text)
 
 
 def normalize(text: str) -> str:
@@ -187,6 +203,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_INVISIBLE).translate(_TYPOGRAPHY)
     text = _fold_mixed_scripts(text)
+    text = _SYMBOL_RUN.sub(lambda m: m.group(0)[:SYMBOL_RUN_KEPT], text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = _CONTROL.sub(" ", text)
     text = _SPACES.sub(" ", text)
@@ -303,15 +320,18 @@ def _find_quotations(text: str) -> list[tuple[int, int]]:
 
 def _sentence_end(text: str, pos: int, colon: bool) -> int:
     """End of the reported clause starting at ``pos``: end of line after a colon, else sentence."""
+    # Reported speech is a clause, not a chapter: looking no further than MAX_REPORTED_CHARS
+    # keeps the whole split linear in the text's length however many frames it holds.
+    limit = min(len(text), pos + MAX_REPORTED_CHARS)
     if colon:
-        newline = text.find("\n", pos)
-        return len(text) if newline < 0 else newline
-    ends = [m.end() for m in (_SENTENCE_END.search(text, pos),) if m]
+        newline = text.find("\n", pos, limit)
+        return limit if newline < 0 else newline
+    ends = [m.end() for m in (_SENTENCE_END.search(text, pos, limit),) if m]
     # "she told me I was the problem, but you ..." - the report stops where the writer resumes.
-    resume = _CLAUSE_RESUME.search(text, pos)
+    resume = _CLAUSE_RESUME.search(text, pos, limit)
     if resume:
         ends.append(resume.start())
-    return min(ends, default=len(text))
+    return min(ends, default=limit)
 
 
 def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -353,7 +373,8 @@ def split_quoted(plain: str) -> ParsedText:
             spans.append((start, end, "quotation"))
 
     for match in _TRAILING_ATTRIBUTION.finditer(plain):
-        line_start = plain.rfind("\n", 0, match.start()) + 1
+        line_start = max(plain.rfind("\n", 0, match.start()) + 1,
+                         match.start() - MAX_REPORTED_CHARS)
         head = plain[line_start : match.start()]
         ends = [m.end() for m in _SENTENCE_END.finditer(head)]
         begin = line_start + (ends[-1] if ends else 0)
