@@ -36,7 +36,7 @@ run: db model demo
 	@echo "  Demo moderator: username 'mod_willow', password 'demo-moderator-pass'"
 	@echo "  (Ctrl-C stops it; the data stays in instance/.)"
 	@echo
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:8000 --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: install
 	$(BIN)/ruff check .

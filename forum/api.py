@@ -188,13 +188,16 @@ def _post(post: Post) -> dict[str, Any]:
 
 
 def _outcome(outcome: posting.PostOutcome) -> dict[str, Any]:
-    return {
+    answer = {
         "id": outcome.thread.id,
         "thread_id": outcome.thread.id,
         "post_id": outcome.post.id,
         "status": outcome.status,
         "escalate": outcome.escalate,
     }
+    if outcome.screening.unavailable:
+        answer["message"] = outcome.screening.nudge
+    return answer
 
 
 def _settings(user: User) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def _nudge_view(error: ModerationNudge) -> dict[str, Any]:
 
 def _after_posting(outcome: posting.PostOutcome, published_note: str) -> None:
     if outcome.status == PostStatus.HELD.value:
-        flash(HELD_NOTE, "held")
+        flash(outcome.screening.nudge if outcome.screening.unavailable else HELD_NOTE, "held")
     else:
         flash(published_note, "success")
     if outcome.escalate:

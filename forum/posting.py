@@ -100,6 +100,10 @@ def _screen(
     body: str, parent_text: str | None, acknowledge_nudge: bool, author: User, target: str
 ) -> screening.Screening:
     verdict = screening.screen_text(body, parent_text)
+    if verdict.unavailable:
+        # Nothing to rephrase: the post is stored held (fail closed, never lost) and the
+        # answer says so; it is checked when screening is back or by a moderator.
+        return verdict
     if verdict.decision == "block" or (verdict.decision == "hold" and not acknowledge_nudge):
         # Remembered (own small commit) to measure how often nudged authors revise.
         screening.record_nudge(author, target, verdict)

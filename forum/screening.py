@@ -77,8 +77,9 @@ DEFAULT_NUDGE = (
     "This may hurt someone who is already having a hard time. Would you like to rephrase it?"
 )
 UNAVAILABLE_NUDGE = (
-    "Our automatic screening isn't working right now, so a moderator will read this before "
-    "it is shown to others. Your text is safe: you can send it for review now."
+    "Our automatic screening isn't running right now, so your post is saved and waiting: "
+    "a moderator, or the screening as soon as it is back, will check it before others see it. "
+    "You don't need to send it again; only you can see it until then."
 )
 BLOCK_NUDGE = (
     "This can't be posted as it is (for example threats, or someone's private details). "
@@ -126,6 +127,33 @@ def _configured_pipeline() -> Any:
                 pipeline = Pipeline(community_model_path=key[0] or None, toxicity_model=key[1])
                 _pipelines[key] = pipeline
     return pipeline
+
+
+def warm_in_background(app: Any) -> threading.Thread | None:
+    """Load this process's pipeline (rules and models) in a background thread, now.
+
+    Called by each gunicorn worker as it starts (gunicorn.conf.py), so the worker answers
+    pages at once while the model loads, and the first post does not pay the load alone: a
+    post that arrives meanwhile waits on the same load (the pipeline's lock) instead of
+    starting another. Returns the thread (None when screening is off).
+    """
+    with app.app_context():
+        if screening_off():
+            return None
+
+    def warm() -> None:
+        with app.app_context():
+            try:
+                pipeline = _configured_pipeline()
+                warm_up = getattr(pipeline, "warm", None)
+                if warm_up is not None:
+                    warm_up()
+            except Exception:  # a failed load is retried by the first post; never crash
+                log.exception("warming the screening pipeline failed")
+
+    thread = threading.Thread(target=warm, name="screening-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def current_pipeline() -> Any | None:
@@ -191,7 +219,9 @@ def from_verdict(verdict: Any) -> Screening:
         return _unavailable(f"unknown decision {decision!r}")
     reasons = tuple(str(reason) for reason in verdict.reasons)
     nudge = verdict.nudge if decision != "publish" else None
-    if decision != "publish" and not nudge:
+    if any(reason.startswith(UNAVAILABLE_PREFIX) for reason in reasons):
+        nudge = UNAVAILABLE_NUDGE  # the forum's own words: the post is stored, not bounced
+    elif decision != "publish" and not nudge:
         nudge = _nudge_for(decision, verdict.category, reasons)
     return Screening(
         decision=decision,

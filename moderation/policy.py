@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from moderation.text import ParsedText
+from moderation.text import ParsedText, addressed_text
 from moderation.types import CRISIS, HARMFUL, Action, Decision, Item, RuleHit, Verdict
 
 # Defaults chosen by `python -m moderation tune`: 4-fold cross-validation of the community
@@ -200,6 +200,7 @@ def decide(
         rule_labels.append(hit.category)
 
     model_flags: dict[str, float] = {}
+    addresses_reader = bool(addressed_text(parsed).strip())
     if community_scores:
         parent_in_crisis = any(hit.action == Action.ESCALATE for hit in parent_hits)
         for label in HARMFUL:
@@ -209,7 +210,11 @@ def decide(
             bar = limits[label]
             if parent_in_crisis:
                 bar *= limits["parent_crisis_factor"]
-            if guards or escalate:
+            # A post in crisis gets the higher bar (someone in pain describing what was done to
+            # them can read like blame or abuse), except for ``toxic`` in words addressed to
+            # the reader: an attack on the reader stays an attack when it mentions self-harm.
+            attacks_reader = label == "toxic" and addresses_reader
+            if guards or (escalate and not attacks_reader):
                 bar = max(bar, limits["guarded"])
             if score >= bar:
                 model_flags[label] = score / max(limits[label], 1e-6)

@@ -157,6 +157,10 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 # cutting long runs keeps hostile input (100 KB of "*_~") from costing every later step.
 _SYMBOL_RUN = re.compile(r"(?:[^\w\s]|_){5,}")
 SYMBOL_RUN_KEPT = 4
+# Leetspeak inside a word ("k1ll", "n4rc1ss1st", "st0p"): digits and symbols between letters
+# read as the letters they stand for. Numbers standing alone ("day 50", "2024") are untouched.
+_LEET_INSIDE_WORD = re.compile(r"(?<=[A-Za-z])[013457$]+(?=[A-Za-z])")
+_LEET_LETTERS = str.maketrans("013457$", "oieasts")
 
 
 def decode(raw: str | bytes | bytearray | None) -> str:
@@ -204,6 +208,7 @@ def normalize(text: str) -> str:
     text = text.translate(_INVISIBLE).translate(_TYPOGRAPHY)
     text = _fold_mixed_scripts(text)
     text = _SYMBOL_RUN.sub(lambda m: m.group(0)[:SYMBOL_RUN_KEPT], text)
+    text = _LEET_INSIDE_WORD.sub(lambda m: m.group(0).translate(_LEET_LETTERS), text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = _CONTROL.sub(" ", text)
     text = _SPACES.sub(" ", text)

@@ -208,13 +208,13 @@ def test_a_second_nudge_on_the_same_reply_is_not_counted_twice(app):
                          ids=["model-unavailable", "pipeline-raises"])
 def test_without_a_working_model_posts_are_held_never_published_never_lost(app):
     author = make_user()
-    with pytest.raises(ModerationNudge) as caught:
-        posting.create_thread(author, "going-no-contact", "Day one", "Today I blocked his number.")
-    assert caught.value.details["reasons"][0].startswith("screening unavailable")
-    assert "moderator will read this" in caught.value.message
+    # Stored held at once, without asking the author to acknowledge anything: there is nothing
+    # to rephrase, and the answer says the post is saved.
     outcome = posting.create_thread(author, "going-no-contact", "Day one",
-                                    "Today I blocked his number.", acknowledge_nudge=True)
+                                    "Today I blocked his number.")
     assert outcome.status == PostStatus.HELD
+    assert outcome.screening.reasons[0].startswith("screening unavailable")
+    assert "your post is saved" in outcome.screening.nudge
     assert outcome.thread.is_visible is False
     case = db.session.scalar(select(ModerationCase))
     assert case.unavailable is True and case.lane == "held"

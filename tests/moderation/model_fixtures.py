@@ -3,8 +3,8 @@
 * ``write_tiny_training_set`` writes ~40 short labelled replies, enough to train a
   community model for one epoch in a test (the real data is moderation/data/train.jsonl).
 * ``install_albert_hf_cache`` lays the real albert-base-v2 config and SentencePiece
-  tokenizer from ../shared/models/hf/albert-base-v2 out as a Hugging Face hub cache, so that
-  ``from_pretrained("albert-base-v2")`` works offline (see that folder's SOURCES.txt).
+  tokenizer vendored in tests/fixtures/albert-base-v2 out as a Hugging Face hub cache, so that
+  ``from_pretrained("albert-base-v2")`` works offline (see that folder's SOURCE.md).
 * ``build_albert_checkpoint`` saves a randomly initialised ALBERT classifier in Detoxify's
   checkpoint format with the class names of Unitary's "original" models.
 """
@@ -15,7 +15,7 @@ import json
 import shutil
 from pathlib import Path
 
-ALBERT_SOURCE = Path(__file__).resolve().parents[3] / "shared" / "models" / "hf" / "albert-base-v2"
+ALBERT_SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "albert-base-v2"
 ALBERT_FILES = ("config.json", "spiece.model", "tokenizer_config.json")
 ALBERT_REVISION = "0123456789abcdef0123456789abcdef01234567"
 ORIGINAL_CLASSES = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")

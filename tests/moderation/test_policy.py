@@ -263,3 +263,9 @@ def test_rule_hit_from_a_custom_rule_set_is_honoured():
     )
     assert verdict.category == "darvo"
     assert 'darvo: rule custom.rule matched "tricky words" (Reason.)' in verdict.reasons
+
+
+def test_an_attack_on_the_reader_that_mentions_self_harm_is_held_not_published_as_crisis():
+    text = "You should have died when you took the overdose."
+    verdict = run(text, scores(toxic=0.7, crisis=0.9))
+    assert verdict.decision is Decision.HOLD and verdict.category == "toxic"
