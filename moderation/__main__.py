@@ -152,6 +152,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
             "error: thresholds are tuned on training data only, never the dev set", file=sys.stderr
         )
         return 2
+    if args.validation:
+        return _tune_on_validation(args)
     rows = [row for path in data for row in evaluation.load_rows(path)]
     cache = Path(args.scores) if args.scores else None
     if cache and cache.is_file():
@@ -166,6 +168,23 @@ def cmd_tune(args: argparse.Namespace) -> int:
         if cache:
             cache.write_text(json.dumps(scores), encoding="utf-8")
     suggested = evaluation.tune_thresholds(rows, scores)
+    print(json.dumps(suggested, indent=2))
+    return 0
+
+
+def _tune_on_validation(args: argparse.Namespace) -> int:
+    """Thresholds for a trained model, from its scores on the blind validation set."""
+    from moderation import evaluation
+    from moderation.models import load_community_model
+
+    path = Path(args.validation)
+    if "moderation-eval" in str(path):
+        print("error: thresholds are never tuned on the dev sets", file=sys.stderr)
+        return 2
+    rows = evaluation.load_rows(path)
+    model = load_community_model(args.model or default_model_path())
+    scores = model.predict([row.text for row in rows], [row.parent for row in rows])
+    suggested = evaluation.tune_thresholds(rows, [dict(s) for s in scores])
     print(json.dumps(suggested, indent=2))
     return 0
 
@@ -227,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--mode", choices=("finetune", "frozen"))
     sub.add_argument("--epochs", type=int)
     sub.add_argument("--scores", help="cache file for the out-of-fold scores (JSON)")
+    sub.add_argument("--validation", metavar="FILE",
+                     help="tune on a trained model's scores for this labelled file (the blind "
+                          "validation set, moderation/data/validation.jsonl) instead of "
+                          "cross-validation")
+    sub.add_argument("--model", help="checkpoint for --validation (default: $MODERATION_MODEL)")
     sub.set_defaults(func=cmd_tune)
 
     sub = commands.add_parser("status", help="what is loaded, as JSON")

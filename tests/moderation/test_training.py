@@ -103,7 +103,9 @@ def test_rare_labels_weigh_more():
 
     labels = torch.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
     weight = training._pos_weight(labels)
-    assert weight.tolist() == pytest.approx([1.5, 4.0])
+    # negatives/positives is 1.5 and 4.0; the recipe takes its square root
+    assert training.POS_WEIGHT_POWER == 0.5
+    assert weight.tolist() == pytest.approx([1.5 ** 0.5, 2.0])
 
 
 def test_data_hash_follows_content(tmp_path, tiny_data):
