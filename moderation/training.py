@@ -546,7 +546,7 @@ def _deterministic(seed: int) -> Iterator[None]:
 
     was_deterministic = torch.are_deterministic_algorithms_enabled()
     threads = torch.get_num_threads()
-    # Two threads by default (one on a one-core machine): 5,000 rows train in about 9 minutes
+    # Two threads by default (one on a one-core machine): 5,059 rows, 3 epochs, train in 680 s
     # on 2 cores. The weights depend on the thread count, so it is fixed, not "all cores".
     wanted = os.environ.get(TRAIN_THREADS_ENV, "").strip()
     default = min(DEFAULT_TRAIN_THREADS, os.cpu_count() or 1)
