@@ -52,6 +52,15 @@ def recipients(inbox: Inbox) -> list[str]:
     return sorted(inbox.recipients())
 
 
+def weekly_digest_of(username: str, runner, inbox: Inbox):
+    """Send the weekly digests with some activity; the one email `username` received."""
+    reader = make_user(username)
+    with_activity()
+    assert send(runner, "--frequency", "weekly", "--now", weekly_now()).exit_code == 0
+    (message,) = [m for m in inbox.messages if m["To"] == reader.email]
+    return reader, message
+
+
 @pytest.mark.both_databases
 def test_sends_once_per_member_and_a_rerun_sends_nothing(app, runner, inbox):
     author = make_user("author0")
@@ -72,10 +81,7 @@ def test_sends_once_per_member_and_a_rerun_sends_nothing(app, runner, inbox):
 
 @pytest.mark.both_databases
 def test_message_headers_and_one_click_unsubscribe_from_the_real_email(app, runner, inbox, client):
-    reader = make_user("reader")
-    with_activity()
-    assert send(runner, "--frequency", "weekly", "--now", weekly_now()).exit_code == 0
-    (message,) = [m for m in inbox.messages if m["To"] == reader.email]
+    reader, message = weekly_digest_of("reader", runner, inbox)
 
     assert message.get_content_type() == "multipart/alternative"
     plain = message.get_body(("plain",)).get_content()
@@ -332,10 +338,7 @@ def test_a_missed_day_is_delivered_by_the_next_run_exactly_once(app, runner, inb
 
 @pytest.mark.both_databases
 def test_every_link_in_a_digest_opens(app, runner, inbox, client):
-    reader = make_user("link_reader")
-    with_activity()
-    assert send(runner, "--frequency", "weekly", "--now", weekly_now()).exit_code == 0
-    (message,) = [m for m in inbox.messages if m["To"] == reader.email]
+    reader, message = weekly_digest_of("link_reader", runner, inbox)
     html = message.get_body(("html",)).get_content()
     plain = message.get_body(("plain",)).get_content()
     links = set(re.findall(r'href="(http://forum\.test[^"]*)"', html))
