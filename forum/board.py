@@ -51,7 +51,6 @@ def _nudge_view(error: ModerationNudge) -> dict[str, Any]:
         "message": error.message,
         "decision": error.details.get("decision"),
         "category": error.details.get("category"),
-        "reasons": list(error.details.get("reasons") or []),
     }
 
 

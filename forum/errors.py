@@ -41,7 +41,9 @@ class Conflict(ForumError):
 class ModerationNudge(ForumError):
     """Screening would hold or block the text: the author sees why, keeps the text, decides.
 
-    details: decision ("hold"|"block"), category, reasons, nudge (kind wording for the author).
+    details: decision ("hold"|"block") and category; the message is the kind nudge. Never rule
+    ids, matched phrases or scores: authors would learn how to get around screening (moderators
+    see those in the queue).
     """
 
     status = 422

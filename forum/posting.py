@@ -111,8 +111,7 @@ def _screen(
             verdict.nudge or "This post may hurt someone. Would you like to rephrase it?",
             decision=verdict.decision,
             category=verdict.category,
-            reasons=list(verdict.reasons),
-        )
+        )  # never the rule ids, matched phrases or scores: they would teach evasion
     return verdict
 
 

@@ -190,7 +190,8 @@ def test_screening_hold_without_acknowledgement_is_422_and_stores_nothing(client
     body = assert_error(response, 422, "moderation")
     assert body["decision"] == "hold"
     assert body["category"] == "nc_shaming"
-    assert body["reasons"] == ["It tells someone their boundary is wrong."]
+    assert "reasons" not in body and "scores" not in body  # nothing that teaches evasion
+    assert "boundary is wrong" not in str(body)
     assert (count(Thread), count(Post)) == (threads, posts)
 
 
