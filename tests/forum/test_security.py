@@ -267,3 +267,24 @@ def test_members_emails_never_appear_on_any_page(app, client):
     })
     assert response.status_code == 422
     assert "can&#39;t be used" in text_of(response)
+
+
+@pytest.mark.both_databases
+def test_signed_in_pages_and_every_api_answer_are_never_stored(app, client):
+    from tests.forum.moderation_fakes import api_token, login
+
+    member = make_user("cache_member")
+    moderator = make_user("cache_mod", role="moderator")
+    thread = make_thread(member).thread
+    anonymous = app.test_client().get(f"/t/{thread.id}")
+    assert anonymous.status_code == 200 and "no-store" not in anonymous.headers.get(
+        "Cache-Control", "")
+    login(client, member.username)
+    for path in ("/", f"/t/{thread.id}", "/account/settings", "/blocked"):
+        response = client.get(path)
+        assert response.headers.get("Cache-Control") == "no-store", path
+    staff = app.test_client()
+    headers = api_token(staff, moderator.username)
+    for path in ("/api/v1/moderation/queue", "/api/v1/me", "/api/v1/categories"):
+        response = staff.get(path, headers=headers)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store", path
