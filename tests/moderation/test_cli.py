@@ -292,10 +292,16 @@ def test_evaluate_rejects_a_bad_file(tmp_path):
         load_rows(bad)
 
 
-def test_tune_refuses_the_dev_set():
+def test_tune_refuses_the_dev_sets(tmp_path):
+    """Refused by where the file lives (an evaluation-set folder), before anything is read."""
     from moderation.__main__ import main
 
-    assert main(["tune", "--data", "../shared/moderation-eval/dev.jsonl"]) == 2
+    dev = tmp_path / "moderation-eval" / "dev.jsonl"
+    dev.parent.mkdir()
+    dev.write_text('{"id": "d1", "parent": null, "text": "hi", "label": "neutral", "note": "-"}\n',
+                   encoding="utf-8")
+    assert main(["tune", "--data", str(dev)]) == 2
+    assert main(["tune", "--validation", str(dev)]) == 2
 
 
 def test_tune_thresholds_on_out_of_fold_scores_keeps_false_positives_low():
