@@ -90,6 +90,15 @@ def page_number(name: str = "page", *, strict: bool = False) -> int:
     return PAGE_MAX if len(raw) > 9 else min(int(raw), PAGE_MAX)
 
 
+def id_arg(name: str) -> int | None:
+    """An optional id from the query string; None when absent, malformed or out of range."""
+    raw = request.args.get(name, "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= ID_MAX else None
+
+
 def register(app: Flask) -> None:
     app.request_class = CleanRequest
     app.json = CleanJSONProvider(app)
@@ -110,11 +119,3 @@ def register(app: Flask) -> None:
                 if isinstance(value, str):
                     values[key] = clean_text(value)
 
-
-def id_arg(name: str) -> int | None:
-    """An optional id from the query string; None when absent, malformed or out of range."""
-    raw = request.args.get(name, "").strip()
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
-        return None
-    value = int(raw)
-    return value if 1 <= value <= ID_MAX else None

@@ -317,15 +317,18 @@ def compose_batch(
             select(CategoryMute.user_id, CategoryMute.category_id).where(CategoryMute.user_id.in_(ids))
         ):
             muted[user_id].add(category_id)
+    # Each thread's link is built from the URL map once per batch, not once per recipient.
+    links = {tid: f"{base_url}{path_for('board.thread', thread_id=tid)}"
+             for tid in activity.threads}
     return {
-        r.id: _compose_one(r, activity, blocked.get(r.id, set()), muted.get(r.id, set()), base_url)
+        r.id: _compose_one(r, activity, blocked.get(r.id, set()), muted.get(r.id, set()), links)
         for r in recipients
     }
 
 
 def _compose_one(
     recipient: Recipient, activity: PeriodActivity, blocked: set[int], muted: set[int],
-    base_url: str,
+    links: dict[int, str],
 ) -> Digest:
     me = recipient.id
     # Threads this member's own posts or blocks change are ranked for them alone ...
@@ -364,7 +367,7 @@ def _compose_one(
             thread_id=thread.id, title=thread.title, category=thread.category,
             author=thread.author, is_new=is_new, new_replies=replies,
             excerpt=thread.excerpt, content_warning=thread.content_warning,
-            url=f"{base_url}{path_for('board.thread', thread_id=thread.id)}",
+            url=links[thread.id],
         )
         for _, thread, is_new, replies in chosen[:MAX_ITEMS]
     )

@@ -320,15 +320,6 @@ def _open_case_for_action(moderator: User, case_id: int, now: datetime) -> Moder
     return case
 
 
-def publish_post(post: Post, now: datetime) -> bool:
-    """Make a held post visible to everyone (its thread's counters follow, in SQL)."""
-    return visibility.publish(post, now)
-
-
-def _hide_post(post: Post) -> bool:
-    return visibility.reject(post)
-
-
 def _resolve(case: ModerationCase, moderator: User | None, status: str, reason: str | None,
              now: datetime) -> None:
     case.status = status
@@ -352,7 +343,7 @@ def _thread_title(post: Post) -> str:
 def _approve(moderator: User, case: ModerationCase, reason: str | None, now: datetime) -> None:
     post = case.post
     was = post.status
-    publish_post(post, now)
+    visibility.publish(post, now)
     _resolve(case, moderator, CaseStatus.APPROVED.value, reason, now)
     screening.audit("approved", actor_id=moderator.id, post_id=post.id, case_id=case.id,
                     user_id=post.author_id, lane=case.lane, reason=reason,
@@ -363,7 +354,7 @@ def _reject(moderator: User, case: ModerationCase, reason: str, category: str | 
             now: datetime) -> None:
     post = case.post
     was = post.status
-    _hide_post(post)
+    visibility.reject(post)
     _resolve(case, moderator, CaseStatus.REJECTED.value, reason, now)
     case.resolution_category = category
     _notify(
@@ -634,7 +625,7 @@ def rescore_held(limit: int | None = None) -> RescoreResult:
     published = 0
     for post, verdict in zip(posts, verdicts, strict=True):
         if verdict.decision == "publish":
-            publish_post(post, now)
+            visibility.publish(post, now)
             published += 1
         screening.record(post, verdict, source="rescore")
         if verdict.decision == "publish":

@@ -201,7 +201,8 @@ def decide(
         rule_labels.append(hit.category)
 
     model_flags: dict[str, float] = {}
-    addresses_reader = bool(addressed_text(parsed).strip())
+    # Only a crisis post needs to know whether it speaks to the reader (see the bar below).
+    addresses_reader = escalate and bool(addressed_text(parsed).strip())
     if community_scores:
         parent_in_crisis = any(hit.action == Action.ESCALATE for hit in parent_hits)
         for label in HARMFUL:

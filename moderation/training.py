@@ -20,8 +20,8 @@ fine-tuning over a frozen encoder with a linear head on [CLS] (0.478 against 0.8
 
 Training is seeded: the same data, mode, epochs, seed and thread count give the same weights
 (torch's deterministic algorithms, two threads unless MODERATION_TRAIN_THREADS says otherwise,
-seeded shuffling and noise). Batches group replies of similar length (less padding); the order of batches is
-shuffled per epoch.
+seeded shuffling and noise). Batches group replies of similar length (less padding); the order
+of batches is shuffled per epoch.
 
 The checkpoint is in Detoxify's format, so ``detoxify.Detoxify(checkpoint=path)`` loads it,
 and is written atomically (temporary file + rename). torch/transformers are imported inside
@@ -38,7 +38,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -226,9 +226,8 @@ def fit(
 
         def noisy(index: int, rng: random.Random):
             example = examples[index]
-            changed = Row(id=example.id, text=add_noise(example.text, rng),
-                          parent=example.parent, label=example.label)
-            return _encode(tokenizer, changed, use_parent)
+            return _encode(tokenizer, replace(example, text=add_noise(example.text, rng)),
+                           use_parent)
 
         labels = torch.tensor(targets(examples), dtype=torch.float32)
         pos_weight = _pos_weight(labels)

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from forum import posting, review
+from forum import posting, visibility
 from forum.extensions import db
 from forum.models import Post, PostStatus, Support, Thread, User, utcnow
 from tests.factories import make_thread, make_user
@@ -100,7 +100,9 @@ def test_two_moderators_approving_one_post_count_it_once(slow_screening, app):
     def approve(mod_id: int) -> bool:
         post = db.session.get(Post, post_id)
         start.wait()
-        return review.publish_post(post, utcnow()) and not db.session.commit()
+        moved = visibility.publish(post, utcnow())
+        db.session.commit()
+        return moved
 
     with ThreadPoolExecutor(2) as pool:
         moved = list(pool.map(lambda mid: _in_context(app, approve, mid), mod_ids))
