@@ -34,9 +34,9 @@ from forum.models import (
     Post,
     Thread,
     User,
+    ensure_default_categories,
     utcnow,
 )
-from forum.seed import ensure_default_categories
 
 THREADS = 400
 REPLIES_PER_THREAD = (0, 12)

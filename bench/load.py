@@ -92,7 +92,7 @@ def build_forum(url: str, workdir: Path, clients: int) -> list[int]:
     """Members bench_0..N-1 and THREADS threads; returns the thread ids."""
     from forum import accounts, create_app, posting
     from forum.extensions import db
-    from forum.seed import ensure_default_categories
+    from forum.models import ensure_default_categories
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET,
                       "INSTANCE_PATH": str(workdir / "instance"),

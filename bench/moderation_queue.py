@@ -38,8 +38,7 @@ from sqlalchemy import event  # noqa: E402
 
 from forum import accounts, create_app, posting  # noqa: E402
 from forum.extensions import db  # noqa: E402
-from forum.models import User  # noqa: E402
-from forum.seed import ensure_default_categories  # noqa: E402
+from forum.models import User, ensure_default_categories  # noqa: E402
 from moderation import Decision, RuleHit, Verdict  # noqa: E402
 
 PASSWORD = "bench password 123"

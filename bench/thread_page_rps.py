@@ -36,7 +36,7 @@ def build_database(workdir: Path) -> tuple[str, int, str]:
     """A fresh SQLite forum with one thread of POSTS posts; returns (url, thread id, page path)."""
     from forum import accounts, create_app, posting
     from forum.extensions import db
-    from forum.seed import ensure_default_categories
+    from forum.models import ensure_default_categories
 
     url = f"sqlite:///{workdir / 'bench.db'}"
     app = create_app({

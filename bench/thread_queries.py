@@ -21,7 +21,7 @@ from sqlalchemy import event
 
 from forum import accounts, create_app, posting
 from forum.extensions import db
-from forum.seed import ensure_default_categories
+from forum.models import ensure_default_categories
 
 PASSWORD = "bench password 123"
 SIZES = (10, 200)

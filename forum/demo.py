@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 
 from . import accounts, posting
 from .extensions import db
-from .models import Role, User, utcnow
-from .seed import ensure_default_categories
+from .models import Role, User, ensure_default_categories, utcnow
 
 MODERATOR = ("mod_willow", "demo-moderator-pass")
 MEMBERS = ("quiet_harbor", "fern_and_moss", "lantern_kid", "northwind_7", "sparrow_hawk")

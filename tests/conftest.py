@@ -115,7 +115,7 @@ def _isolate_requests(app) -> None:
 def app(app_config):
     from forum import create_app
     from forum.extensions import db
-    from forum.seed import ensure_default_categories
+    from forum.models import ensure_default_categories
 
     app = create_app(app_config)
     _isolate_requests(app)

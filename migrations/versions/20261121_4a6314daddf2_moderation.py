@@ -7,7 +7,7 @@ Create Date: 2026-11-21 08:59:41.883427
 Self-contained on purpose: a revision never imports forum code (which keeps changing);
 types such as forum.models.UTCDateTime are written out as their plain SQL types.
 The audit log gets database triggers that refuse UPDATE and DELETE (SQLite, PostgreSQL),
-the same ones forum/moderation_models.py adds when tables are made with create_all.
+the same ones forum/models/moderation.py adds when tables are made with create_all.
 """
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ down_revision = '93cc9824ddd4'
 branch_labels = None
 depends_on = None
 
-# A frozen copy of forum/moderation_models.py's audit_trigger_statements().
+# A frozen copy of forum/models/moderation.py's audit_trigger_statements().
 AUDIT_TRIGGERS = {
     "sqlite": (
         "CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries "

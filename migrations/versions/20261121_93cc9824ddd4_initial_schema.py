@@ -181,7 +181,7 @@ def upgrade():
     )
 
     # The standing categories, as they were when this revision was written (a frozen copy of
-    # forum/seed.py: a migration must not change meaning when app code changes later).
+    # forum/models/defaults.py: a migration must not change meaning when app code changes later).
     categories = sa.table(
         "categories",
         sa.column("slug", sa.String),

@@ -47,7 +47,7 @@ def browser():
 def live_server(tmp_path):
     from forum import create_app
     from forum.extensions import db
-    from forum.seed import ensure_default_categories
+    from forum.models import ensure_default_categories
 
     app = create_app({
         "INSTANCE_PATH": str(tmp_path / "instance"),

@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from forum import accounts, screening
 from forum.extensions import db
-from forum.models import Block, Post, PostRevision, Report, Thread, User
-from forum.seed import DEFAULT_CATEGORIES
+from forum.models import DEFAULT_CATEGORIES, Block, Post, PostRevision, Report, Thread, User
 from tests.factories import PASSWORD, make_reply, make_thread, make_user
 
 API = "/api/v1"

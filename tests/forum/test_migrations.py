@@ -1,5 +1,5 @@
 """Migrations and models agree: `flask db upgrade` on an empty SQLite and PostgreSQL database
-creates exactly what forum/models.py describes, seeds the categories, and downgrades cleanly."""
+creates exactly what forum/models/ describes, seeds the categories, and downgrades cleanly."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from forum import PROJECT_ROOT
-from forum.seed import DEFAULT_CATEGORIES
+from forum.models import DEFAULT_CATEGORIES
 from tests.conftest import POSTGRES_URL, postgres_unavailable_reason
 
 MIGRATIONS = PROJECT_ROOT / "migrations"

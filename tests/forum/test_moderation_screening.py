@@ -231,7 +231,7 @@ def test_screening_off_publishes_and_records_nothing(app_config):
     app = create_app(app_config)
     with app.app_context():
         db.create_all()
-        from forum.seed import ensure_default_categories
+        from forum.models import ensure_default_categories
 
         ensure_default_categories()
         db.session.commit()

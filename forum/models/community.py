@@ -1,73 +1,33 @@
-"""Database models (SQLAlchemy 2, typed). Models never commit: use cases own the transaction.
+"""The community's tables: members, categories, threads, posts and what members do with them.
 
 Moderated content is soft-hidden through `Post.status`; nothing here deletes a post row.
 """
 
 from __future__ import annotations
 
-import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from ..extensions import db
+from .base import DigestFrequency, PostStatus, Role, UTCDateTime, utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """Stores naive UTC, always returns aware UTC datetimes (SQLite drops tzinfo)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use an aware UTC datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC)
-
-
-class Role(enum.StrEnum):
-    MEMBER = "member"
-    MODERATOR = "moderator"
-    ADMIN = "admin"
-
-
-class DigestFrequency(enum.StrEnum):
-    OFF = "off"
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
-
-class PostStatus(enum.StrEnum):
-    PUBLISHED = "published"
-    HELD = "held"  # waiting for a moderator; visible to its author and staff only
-    REJECTED = "rejected"  # a moderator declined it; kept for the record, never shown
-    DELETED = "deleted"  # soft-deleted by its author
+__all__ = [
+    "ApiToken",
+    "Block",
+    "Category",
+    "CategoryMute",
+    "Post",
+    "PostRevision",
+    "Report",
+    "Support",
+    "Thread",
+    "User",
+]
 
 
 class User(UserMixin, db.Model):
@@ -254,32 +214,3 @@ class Report(db.Model):
 
     post: Mapped[Post] = relationship()
     reporter: Mapped[User] = relationship()
-
-
-class DigestDelivery(db.Model):
-    """The digest ledger: one row per member, frequency and period.
-
-    A row is claimed ('sending') before the SMTP call and marked 'sent' after it, so a
-    re-run never sends twice and a run that died midway resumes with what was left.
-    """
-
-    __tablename__ = "digest_deliveries"
-    __table_args__ = (UniqueConstraint("user_id", "frequency", "period_start"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    frequency: Mapped[str] = mapped_column(String(8))
-    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
-    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    message_id: Mapped[str | None] = mapped_column(String(255))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    error: Mapped[str | None] = mapped_column(Text)
-    details: Mapped[dict | None] = mapped_column(JSON)
-
-
-# The moderation tables (cases, audit log, sanctions, notices) live in their own module;
-# importing them here lets create_all and Alembic see them.
-from .moderation_models import *  # noqa

@@ -1,7 +1,8 @@
 """Tables of the moderation side: screenings, cases, the audit log, sanctions, notices, nudges.
 
-Imported at the end of forum/models.py, so every importer of the models (create_all, Alembic)
-sees these tables too. Models never commit; the use cases in screening.py and review.py do.
+forum/models/__init__.py imports them with the others, so every importer of the models
+(create_all, Alembic) sees these tables too. Models never commit; the use cases in forum/review/
+do.
 
 The audit log is append-only: the ORM refuses to update or delete an entry (see the guards at
 the bottom), and the migration adds database triggers that refuse it as well.
@@ -26,10 +27,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, foreign, mapped_column, relationship
 from sqlalchemy.sql import Delete, Update
 
-from .extensions import db
-from .models import Post, Report, User, UTCDateTime, utcnow
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+from .community import Post, Report, User
 
 __all__ = [
+    "LANE_ORDER",
     "AuditEntry",
     "AuditLogIsAppendOnly",
     "CaseStatus",
@@ -184,7 +187,7 @@ class Sanction(db.Model):
 class Notice(db.Model):
     """A message for one member (a rejected post, a warning), shown on their next page view.
 
-    forum/notices.py flashes it once per browser session; the row stays as the record.
+    forum/web/notices.py flashes it once per browser session; the row stays as the record.
     """
 
     __tablename__ = "notices"

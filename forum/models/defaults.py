@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .extensions import db
-from .models import Category
+from ..extensions import db
+from .community import Category
 
 DEFAULT_CATEGORIES: tuple[tuple[str, str, str], ...] = (
     ("introductions", "Introductions", "New here? Say hello, share as much or as little as you like."),

@@ -1,0 +1,73 @@
+"""Database models (SQLAlchemy 2, typed). Models never commit: use cases own the transaction.
+
+One module per area, all imported here so that `from forum.models import X` finds any model and
+every importer (create_all, Alembic) sees every table:
+
+* base        UTC timestamps (`utcnow`, `UTCDateTime`) and the shared enums
+* community   members, categories, threads, posts, revisions, support, blocks, mutes, tokens,
+              reports
+* moderation  screenings, cases, the append-only audit log, sanctions, notices, nudges
+* digest      the digest delivery ledger
+* defaults    the standing categories every forum starts with
+"""
+
+from .base import DigestFrequency, PostStatus, Role, UTCDateTime, utcnow
+from .community import (
+    ApiToken,
+    Block,
+    Category,
+    CategoryMute,
+    Post,
+    PostRevision,
+    Report,
+    Support,
+    Thread,
+    User,
+)
+from .defaults import DEFAULT_CATEGORIES, ensure_default_categories
+from .digest import DigestDelivery
+from .moderation import (
+    LANE_ORDER,
+    AuditEntry,
+    AuditLogIsAppendOnly,
+    CaseStatus,
+    Lane,
+    ModerationCase,
+    Notice,
+    NudgeEvent,
+    PostScreening,
+    Sanction,
+    SanctionKind,
+)
+
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "LANE_ORDER",
+    "ApiToken",
+    "AuditEntry",
+    "AuditLogIsAppendOnly",
+    "Block",
+    "CaseStatus",
+    "Category",
+    "CategoryMute",
+    "DigestDelivery",
+    "DigestFrequency",
+    "Lane",
+    "ModerationCase",
+    "Notice",
+    "NudgeEvent",
+    "Post",
+    "PostRevision",
+    "PostScreening",
+    "PostStatus",
+    "Report",
+    "Role",
+    "Sanction",
+    "SanctionKind",
+    "Support",
+    "Thread",
+    "UTCDateTime",
+    "User",
+    "ensure_default_categories",
+    "utcnow",
+]
