@@ -71,7 +71,7 @@ def train_command(out: str | None, data: tuple[str, ...], with_moderator_labels:
                   mode: str | None, epochs: int | None, if_stale: bool) -> None:
     """Build the community model (delegates to moderation.training)."""
     out_path = Path(out or current_app.config["MODERATION_MODEL"])
-    paths = [Path(p) for p in data] or [screening.default_training_data()]
+    paths = [Path(p) for p in data] or [review.default_training_data()]
     if with_moderator_labels:
         rows = review.export_labels()
         if rows:
@@ -84,8 +84,8 @@ def train_command(out: str | None, data: tuple[str, ...], with_moderator_labels:
         options["mode"] = mode
     if epochs:
         options["epochs"] = epochs
-    result = screening.build_community_model(out_path, paths, if_stale=if_stale,
-                                             progress=click.echo, **options)
+    result = review.build_community_model(out_path, paths, if_stale=if_stale,
+                                          progress=click.echo, **options)
     click.echo(f"Community model: {result}")
     click.echo("Restart the app to load it, then run `flask --app wsgi moderation rescore`.")
 

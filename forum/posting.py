@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from . import screening, visibility
+from . import review, screening, visibility
 from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge, NotFound
 from .extensions import db
 from .markup import render_markdown
@@ -106,9 +106,9 @@ def _screen(
         return verdict
     if verdict.decision == "block" or (verdict.decision == "hold" and not acknowledge_nudge):
         # Remembered (own small commit) to measure how often nudged authors revise.
-        screening.record_nudge(author, target, verdict)
+        review.record_nudge(author, target, verdict)
         raise ModerationNudge(
-            verdict.nudge or "This post may hurt someone. Would you like to rephrase it?",
+            verdict.nudge or screening.DEFAULT_NUDGE,
             decision=verdict.decision,
             category=verdict.category,
         )  # never the rule ids, matched phrases or scores: they would teach evasion
@@ -138,7 +138,7 @@ def create_thread(
     body = _clean_body(body)
     content_warning = _clean_content_warning(content_warning)
     verdict = _screen(f"{title}\n\n{body}", None, acknowledge_nudge, author,
-                      screening.nudge_target("thread"))
+                      review.nudge_target("thread"))
 
     now = utcnow()
     thread = Thread(
@@ -153,7 +153,7 @@ def create_thread(
     db.session.flush()
     if _status_for(verdict) == PostStatus.PUBLISHED.value:
         visibility.publish(post, now)
-    screening.record(post, verdict)
+    review.record(post, verdict)
     db.session.commit()
     return PostOutcome(post=post, thread=thread, screening=verdict)
 
@@ -181,7 +181,7 @@ def reply(
     body = _clean_body(body)
     parent = _reply_parent(author, thread, parent_post_id)
     verdict = _screen(body, parent.body_markdown if parent else None, acknowledge_nudge, author,
-                      screening.nudge_target("reply", thread.id))
+                      review.nudge_target("reply", thread.id))
 
     post = Post(
         thread=thread, author=author, parent=parent, is_opening=False, body_markdown=body,
@@ -191,7 +191,7 @@ def reply(
     db.session.flush()
     if _status_for(verdict) == PostStatus.PUBLISHED.value:
         visibility.publish(post, utcnow())
-    screening.record(post, verdict)
+    review.record(post, verdict)
     db.session.commit()
     return PostOutcome(post=post, thread=thread, screening=verdict)
 
@@ -227,7 +227,7 @@ def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = Fal
     parent_text = post.parent.body_markdown if post.parent is not None else None
     screened_text = f"{thread.title}\n\n{body}" if post.is_opening else body
     verdict = _screen(screened_text, parent_text, acknowledge_nudge, user,
-                      screening.nudge_target("edit", post.id))
+                      review.nudge_target("edit", post.id))
 
     db.session.add(PostRevision(post=post, body_markdown=post.body_markdown, created_at=utcnow()))
     post.body_markdown = body
@@ -239,7 +239,7 @@ def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = Fal
     else:
         # Hidden again until a moderator looks; the reply count follows what others see.
         visibility.hold_again(post)
-    screening.record(post, verdict)
+    review.record(post, verdict)
     db.session.commit()
     return PostOutcome(post=post, thread=thread, screening=verdict)
 
@@ -267,7 +267,7 @@ def report_post(reporter: User, post_id: int, reason: str) -> Report:
     report = Report(post=post, reporter=reporter, reason=reason, created_at=utcnow())
     db.session.add(report)
     db.session.flush()
-    screening.record_report(post, report)
+    review.record_report(post, report)
     db.session.commit()
     return report
 

@@ -62,7 +62,8 @@ def visible_threads_filter(viewer: User | None):
     )
 
 
-def _paginate(query: Select, page: int, per_page: int) -> Page:
+def paginate(query: Select, page: int, per_page: int) -> Page:
+    """One page of ``query`` (from 1; a page past the end is empty), with the page count."""
     page = max(1, page)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
     return Page(items=list(result.items), page=page, pages=max(1, result.pages), total=result.total)
@@ -134,7 +135,7 @@ def list_threads(
     )
     if category is not None:
         query = query.where(Thread.category_id == category.id)
-    found = _paginate(query, page, per_page)
+    found = paginate(query, page, per_page)
     return ThreadPage(
         items=found.items, page=found.page, pages=found.pages, total=found.total,
         reply_counts=visible_reply_counts(viewer, found.items),
@@ -161,7 +162,7 @@ def thread_posts(viewer: User | None, thread: Thread, page: int, per_page: int) 
     )
     if _viewer_id(viewer) is not None:
         query = query.where(Post.author_id.not_in(blocked_ids_of(viewer)))
-    return _paginate(query, page, per_page)
+    return paginate(query, page, per_page)
 
 
 def get_post(viewer: User | None, post_id: int) -> Post:

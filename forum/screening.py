@@ -4,10 +4,11 @@
   and turns the verdict into a `Screening`. The pipeline is built lazily, once per process
   and configuration — never at import time or in create_app — so starting the app stays fast
   and a missing model never stops the forum from serving pages.
-* `record` stores every verdict with its post (a `PostScreening` row), opens or updates a
-  moderation case when the post is held or escalated, and writes the audit entry.
-* `record_report` merges members' reports on one post into one case with a count.
-* `record_nudge` remembers that an author was shown a nudge, to measure how often they revise.
+* `screen_many` does the same for a batch (re-screening held posts), `pipeline_status` says
+  what the pipeline has loaded, `warm_in_background` loads it as a worker starts.
+
+What the forum does with a verdict (store it, open a case, write the audit log, remember a
+nudge) is forum/review/'s business; the authors' nudge wording is moderation's (`NUDGES`).
 
 Fail closed: if the pipeline cannot be built or raises, the text is held with the reason
 "screening unavailable: …" — never published unscreened, never lost.
@@ -20,70 +21,28 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from .extensions import db
-from .models import (
-    AuditEntry,
-    CaseStatus,
-    Lane,
-    ModerationCase,
-    NudgeEvent,
-    Post,
-    PostScreening,
-    PostStatus,
-    utcnow,
-)
+import moderation
+
+from .models import Post
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_PREFIX = "screening unavailable"
-# A nudge counts as followed up by the author's next post on the same target within this time.
-NUDGE_FOLLOW_UP = timedelta(hours=6)
-
-# Kind, specific words for an author whose text screening would hold. Shown with the text kept.
-NUDGES: dict[str, str] = {
-    "nc_shaming": (
-        "This may read as shaming them for how they handle contact — for going back, or for "
-        "not managing to stay away. Slips are common here. Would you like to rephrase it?"
-    ),
-    "victim_blaming": (
-        "This may read as blaming them for what was done to them. "
-        "Would you like to rephrase it?"
-    ),
-    "guilt_tripping": (
-        "This may read as pressuring them to reconnect or making them feel guilty for "
-        "protecting themselves. Would you like to rephrase it?"
-    ),
-    "darvo": (
-        "This may read as casting the person who was hurt as the one doing harm. "
-        "Would you like to rephrase it?"
-    ),
-    "invalidation": (
-        "This may read as brushing off what they went through. "
-        "Would you like to rephrase it?"
-    ),
-    "toxic": "This may read as an attack on someone here. Would you like to rephrase it?",
-}
+# For a category moderation has no words for (a pipeline that is not moderation's own).
 DEFAULT_NUDGE = (
     "This may hurt someone who is already having a hard time. Would you like to rephrase it?"
 )
+# The forum's own words: the post is stored held, not bounced (moderation's "unavailable"
+# nudge is for callers that do not keep the text).
 UNAVAILABLE_NUDGE = (
     "Our automatic screening isn't running right now, so your post is saved and waiting: "
     "a moderator, or the screening as soon as it is back, will check it before others see it. "
     "You don't need to send it again; only you can see it until then."
-)
-BLOCK_NUDGE = (
-    "This can't be posted as it is (for example threats, or someone's private details). "
-    "Your text is kept below so you can change it."
 )
 
 
@@ -122,9 +81,8 @@ def _configured_pipeline() -> Any:
         with _pipelines_lock:
             pipeline = _pipelines.get(key)
             if pipeline is None:
-                from moderation import Pipeline
-
-                pipeline = Pipeline(community_model_path=key[0] or None, toxicity_model=key[1])
+                pipeline = moderation.Pipeline(community_model_path=key[0] or None,
+                                               toxicity_model=key[1])
                 _pipelines[key] = pipeline
     return pipeline
 
@@ -194,12 +152,10 @@ def _unavailable(why: str) -> Screening:
     )
 
 
-def _nudge_for(decision: str, category: str | None, reasons: tuple[str, ...]) -> str:
+def _nudge_for(decision: str, category: str | None) -> str:
     if decision == "block":
-        return BLOCK_NUDGE
-    if any(reason.startswith(UNAVAILABLE_PREFIX) for reason in reasons):
-        return UNAVAILABLE_NUDGE
-    return NUDGES.get(category or "", DEFAULT_NUDGE)
+        return moderation.NUDGES["threat"]
+    return moderation.NUDGES.get(category or "", DEFAULT_NUDGE)
 
 
 def _rule_hit_dict(hit: Any) -> dict[str, Any]:
@@ -222,7 +178,7 @@ def from_verdict(verdict: Any) -> Screening:
     if any(reason.startswith(UNAVAILABLE_PREFIX) for reason in reasons):
         nudge = UNAVAILABLE_NUDGE  # the forum's own words: the post is stored, not bounced
     elif decision != "publish" and not nudge:
-        nudge = _nudge_for(decision, verdict.category, reasons)
+        nudge = _nudge_for(decision, verdict.category)
     return Screening(
         decision=decision,
         category=verdict.category,
@@ -240,10 +196,8 @@ def screen_text(text: str, parent_text: str | None) -> Screening:
     if screening_off():
         return Screening(decision="publish", model_version="off")
     try:
-        from moderation import Item
-
         pipeline = _configured_pipeline()
-        verdicts = pipeline.screen([Item(id="post", text=text, parent=parent_text)])
+        verdicts = pipeline.screen([moderation.Item(id="post", text=text, parent=parent_text)])
         return from_verdict(verdicts[0])
     except Exception as exc:
         # Fail closed: hold for a moderator rather than publish unscreened.
@@ -256,10 +210,9 @@ def screen_many(texts: list[tuple[str, str | None]]) -> list[Screening]:
     if screening_off():
         return [Screening(decision="publish", model_version="off") for _ in texts]
     try:
-        from moderation import Item
-
         pipeline = _configured_pipeline()
-        items = [Item(id=str(n), text=text, parent=parent) for n, (text, parent) in enumerate(texts)]
+        items = [moderation.Item(id=str(n), text=text, parent=parent)
+                 for n, (text, parent) in enumerate(texts)]
         return [from_verdict(verdict) for verdict in pipeline.screen(items)] if items else []
     except Exception as exc:
         log.exception("screening failed; keeping posts held")
@@ -271,197 +224,3 @@ def screened_text_of(post: Post) -> tuple[str, str | None]:
     text = f"{post.thread.title}\n\n{post.body_markdown}" if post.is_opening else post.body_markdown
     parent = post.parent.body_markdown if post.parent is not None else None
     return text, parent
-
-
-# ---------------------------------------------------------------- training (for the CLI)
-
-def default_training_data() -> Path:
-    """The repository's own labelled training data (moderation/data/train.jsonl)."""
-    from moderation import training
-
-    return Path(training.DEFAULT_DATA)
-
-
-def build_community_model(out_path: Path, data_paths: list[Path], *, if_stale: bool,
-                          progress: Callable[[str], None], **options: Any) -> Path:
-    """Train the community model (moderation.training); with `if_stale`, only when needed."""
-    from moderation import training
-
-    if if_stale:
-        return Path(training.ensure_community_model(out_path, data_paths, progress=progress,
-                                                    **options))
-    report = training.train(data_paths, out_path, progress=progress, **options)
-    return Path(getattr(report, "out_path", out_path))
-
-
-# ---------------------------------------------------------------- nudges
-
-def nudge_target(kind: str, ident: int | None = None) -> str:
-    """What an author is writing: ("thread",) → "thread:new"; ("reply", 5) → "reply:5"."""
-    return f"{kind}:{'new' if ident is None else ident}"
-
-
-def _target_of(post: Post) -> str:
-    if post.edited_at is not None:
-        return nudge_target("edit", post.id)
-    if post.is_opening:
-        return nudge_target("thread")
-    return nudge_target("reply", post.thread_id)
-
-
-def record_nudge(author: Any, target: str, verdict: Screening) -> None:
-    """The author is about to see a nudge instead of a stored post. Commits its own row.
-
-    Nothing else is pending in the session at this point: the use case has only read.
-    """
-    if author is None or screening_off():
-        return
-    now = utcnow()
-    db.session.execute(
-        update(NudgeEvent)
-        .where(NudgeEvent.user_id == author.id, NudgeEvent.target == target,
-               NudgeEvent.outcome.is_(None))
-        .values(outcome="renudged", resolved_at=now)
-    )
-    db.session.add(NudgeEvent(
-        user_id=author.id, target=target, decision=verdict.decision, category=verdict.category,
-        created_at=now,
-    ))
-    db.session.commit()
-
-
-def _follow_up_nudge(post: Post, verdict: Screening) -> bool:
-    """Close the author's pending nudge for this target; True if they submitted anyway."""
-    now = utcnow()
-    pending = db.session.scalar(
-        select(NudgeEvent)
-        .where(NudgeEvent.user_id == post.author_id, NudgeEvent.target == _target_of(post),
-               NudgeEvent.outcome.is_(None), NudgeEvent.created_at >= now - NUDGE_FOLLOW_UP)
-        .order_by(NudgeEvent.id.desc())
-        .limit(1)
-    )
-    if pending is None:
-        return False
-    submitted_anyway = verdict.decision != "publish"
-    pending.outcome = "submitted" if submitted_anyway else "revised"
-    pending.post_id = post.id
-    pending.resolved_at = now
-    return submitted_anyway
-
-
-# ---------------------------------------------------------------- recording verdicts and reports
-
-def _lane_for(verdict: Screening) -> str | None:
-    if verdict.escalate:
-        return Lane.URGENT.value
-    if verdict.decision == "hold":
-        return Lane.HELD.value
-    return None
-
-
-_LANE_RANK = {Lane.URGENT.value: 0, Lane.HELD.value: 1, Lane.REPORTED.value: 2}
-
-
-def open_case_for(post_id: int) -> ModerationCase | None:
-    return db.session.scalar(
-        select(ModerationCase).where(
-            ModerationCase.post_id == post_id, ModerationCase.status == CaseStatus.OPEN.value
-        )
-    )
-
-
-def audit(action: str, *, actor_id: int | None = None, post_id: int | None = None,
-          case_id: int | None = None, user_id: int | None = None, **details: Any) -> AuditEntry:
-    entry = AuditEntry(actor_id=actor_id, action=action, post_id=post_id, case_id=case_id,
-                       user_id=user_id, details=details, created_at=utcnow())
-    db.session.add(entry)
-    return entry
-
-
-def record(post: Post, verdict: Screening, source: str | None = None) -> ModerationCase | None:
-    """Store the verdict with the post; open or update its case when held or escalated.
-
-    Called by the use cases after the post is flushed (it has an id), before their commit.
-    Returns the open case, if there is one.
-    """
-    if screening_off():
-        return None
-    source = source or ("edit" if post.edited_at is not None else "create")
-    nudged = _follow_up_nudge(post, verdict) if source != "rescore" else False
-    db.session.add(PostScreening(
-        post_id=post.id, source=source, decision=verdict.decision, category=verdict.category,
-        escalate=verdict.escalate, scores=dict(verdict.scores), reasons=list(verdict.reasons),
-        rule_hits=[dict(hit) for hit in verdict.rule_hits], model_version=verdict.model_version,
-        unavailable=verdict.unavailable, nudged=nudged, created_at=utcnow(),
-    ))
-
-    case = open_case_for(post.id)
-    lane = _lane_for(verdict)
-    now = utcnow()
-    if lane is not None:
-        if case is None:
-            case = ModerationCase(post_id=post.id, lane=lane, status=CaseStatus.OPEN.value,
-                                  report_count=0, created_at=now)
-            db.session.add(case)
-        elif _LANE_RANK[lane] < _LANE_RANK.get(case.lane, 9):
-            case.lane = lane
-        case.category = verdict.category
-        case.reasons = list(verdict.reasons)
-        case.scores = dict(verdict.scores)
-        case.rule_hits = [dict(hit) for hit in verdict.rule_hits]
-        case.model_version = verdict.model_version
-        case.escalate = case.escalate or verdict.escalate
-        case.unavailable = verdict.unavailable
-        case.nudged = case.nudged or nudged
-        case.updated_at = now
-    elif (source != "rescore" and case is not None and case.lane == Lane.HELD.value
-          and post.status == PostStatus.PUBLISHED.value):
-        # The author revised a held post and the new text passed: nothing left to review.
-        case.status = CaseStatus.SUPERSEDED.value
-        case.resolved_at = now
-        case.resolution_reason = "The author revised the post and the new text passed screening."
-        case.updated_at = now
-    db.session.flush()
-    audit(
-        "screened", post_id=post.id, case_id=case.id if case is not None else None,
-        user_id=post.author_id, source=source, decision=verdict.decision,
-        category=verdict.category, escalate=verdict.escalate, reasons=list(verdict.reasons),
-        model_version=verdict.model_version, post_status=post.status, nudged=nudged,
-    )
-    return case
-
-
-def record_report(post: Post, report: Any) -> ModerationCase:
-    """Reports on one post merge into its open case (the reported lane if it had none)."""
-    now = utcnow()
-    case = open_case_for(post.id)
-    if case is None:
-        case = ModerationCase(
-            post_id=post.id, lane=Lane.REPORTED.value, status=CaseStatus.OPEN.value,
-            category=None, reasons=[], scores={}, rule_hits=[], report_count=0, created_at=now,
-        )
-        latest = db.session.scalar(
-            select(PostScreening).where(PostScreening.post_id == post.id)
-            .order_by(PostScreening.id.desc()).limit(1)
-        )
-        if latest is not None:
-            case.scores = dict(latest.scores or {})
-            case.model_version = latest.model_version
-        try:
-            # Another report may open the case at the same moment: one open case per post.
-            with db.session.begin_nested():
-                db.session.add(case)
-                db.session.flush()
-        except IntegrityError:
-            case = open_case_for(post.id)
-            if case is None:
-                raise
-    db.session.flush()
-    db.session.execute(
-        update(ModerationCase).where(ModerationCase.id == case.id)
-        .values(report_count=ModerationCase.report_count + 1, updated_at=now)
-    )
-    db.session.refresh(case)
-    audit("reported", actor_id=report.reporter_id, post_id=post.id, case_id=case.id,
-          user_id=post.author_id, reason=report.reason, report_count=case.report_count)
-    return case

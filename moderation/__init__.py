@@ -1,10 +1,15 @@
 """Screening pipeline for forum posts: rules + community model + Detoxify.
 
-Outsiders import only the names re-exported here. Only the standard library is imported
-at module level; the models load lazily inside functions.
+Outsiders import only the names re-exported here (the forum: the pipeline and its types, the
+authors' nudge wording, and the training entry points its CLI calls). Only the standard library
+is imported at module level; the models load lazily inside functions.
 """
 
 from moderation.pipeline import Pipeline
+from moderation.policy import NUDGES
+from moderation.training import DEFAULT_DATA as DEFAULT_TRAINING_DATA
+from moderation.training import ensure_community_model
+from moderation.training import train as train_community_model
 from moderation.types import (
     BENIGN,
     COMMUNITY_LABELS,
@@ -22,7 +27,9 @@ __all__ = [
     "BENIGN",
     "COMMUNITY_LABELS",
     "CRISIS",
+    "DEFAULT_TRAINING_DATA",
     "HARMFUL",
+    "NUDGES",
     "TRAINING_LABELS",
     "Action",
     "Decision",
@@ -30,4 +37,6 @@ __all__ = [
     "Pipeline",
     "RuleHit",
     "Verdict",
+    "ensure_community_model",
+    "train_community_model",
 ]

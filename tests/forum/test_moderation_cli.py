@@ -86,7 +86,7 @@ def test_status_reports_pipeline_and_queue(app, runner):
 
 def test_train_delegates_to_moderation_training_with_moderator_labels(app, runner, tmp_path,
                                                                       monkeypatch):
-    from moderation import training
+    import moderation
 
     mod = make_user("mod_willow", role="moderator")
     thread = make_thread(make_user()).thread
@@ -98,14 +98,14 @@ def test_train_delegates_to_moderation_training_with_moderator_labels(app, runne
         calls.append((Path(out_path), [Path(p) for p in data_paths], options))
         return Path(out_path)
 
-    monkeypatch.setattr(training, "ensure_community_model", fake_ensure)
+    monkeypatch.setattr(moderation, "ensure_community_model", fake_ensure)
     out = tmp_path / "model.ckpt"
     result = runner.invoke(args=["moderation", "train", "--if-stale", "--out", str(out),
                                  "--epochs", "2"])
     assert result.exit_code == 0, result.output
     (out_path, paths, options) = calls[0]
     assert out_path == out and options["epochs"] == 2
-    assert paths[0] == Path(training.DEFAULT_DATA)
+    assert paths[0] == Path(moderation.DEFAULT_TRAINING_DATA)
     labels = paths[1]
     assert labels.name == "moderator-labels.jsonl"
     assert json.loads(labels.read_text().splitlines()[0])["label"] == "nc_shaming"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import moderation
 from forum import PROJECT_ROOT, posting, review, screening
 from forum.errors import ModerationNudge
 from forum.extensions import db
@@ -93,7 +94,7 @@ class TestWithTheTrainedModel:
         with pytest.raises(ModerationNudge) as caught:
             posting.reply(make_user(), thread.id, body)
         assert caught.value.details["decision"] in ("hold", "block")
-        assert caught.value.details["category"] in screening.NUDGES
+        assert caught.value.details["category"] in moderation.NUDGES
         if caught.value.details["decision"] == "hold":
             outcome = posting.reply(make_user(), thread.id, body, acknowledge_nudge=True)
             assert outcome.status == PostStatus.HELD

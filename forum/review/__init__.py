@@ -1,0 +1,89 @@
+"""Use cases for moderation on the forum's side: cases, the queue, decisions, sanctions, the
+audit log, nudges and retraining. Callers use the names below (`review.approve(...)`).
+
+* cases       verdicts and reports → at most one open case per post (`record`, `record_report`)
+* queue       the moderators' queue and one case in full; whether screening works
+* decisions   approve, reject, edit and approve, bulk, claim, release
+* sanctions   warn, silence, suspend
+* audit       the append-only audit log: writing an entry, reading the log
+* notices     messages from the moderators to one member
+* nudges      nudges shown to authors, and what they did next
+* retraining  re-screening held posts, moderator labels, building the community model
+
+Each public function that changes something is one transaction (the recording helpers join
+their caller's), and writes an audit entry for every step.
+"""
+
+from .audit import AUDIT_VIEWS, audit, audit_log
+from .cases import get_case, open_case_for, record, record_report
+from .decisions import (
+    HARMFUL_CATEGORIES,
+    BulkResult,
+    approve,
+    bulk,
+    claim,
+    edit_and_approve,
+    reject,
+    unclaim,
+)
+from .notices import recent_notices
+from .nudges import NudgeStats, nudge_stats, nudge_target, record_nudge
+from .queue import (
+    LANES,
+    Queue,
+    QueueEntry,
+    ScreeningHealth,
+    case_entry,
+    lane_counts,
+    open_cases,
+    queue,
+    screening_health,
+)
+from .retraining import (
+    RescoreResult,
+    build_community_model,
+    default_training_data,
+    export_labels,
+    rescore_held,
+)
+from .sanctions import silence, suspend, warn
+
+__all__ = [
+    "AUDIT_VIEWS",
+    "HARMFUL_CATEGORIES",
+    "LANES",
+    "BulkResult",
+    "NudgeStats",
+    "Queue",
+    "QueueEntry",
+    "RescoreResult",
+    "ScreeningHealth",
+    "approve",
+    "audit",
+    "audit_log",
+    "build_community_model",
+    "bulk",
+    "case_entry",
+    "claim",
+    "default_training_data",
+    "edit_and_approve",
+    "export_labels",
+    "get_case",
+    "lane_counts",
+    "nudge_stats",
+    "nudge_target",
+    "open_case_for",
+    "open_cases",
+    "queue",
+    "recent_notices",
+    "record",
+    "record_nudge",
+    "record_report",
+    "reject",
+    "rescore_held",
+    "screening_health",
+    "silence",
+    "suspend",
+    "unclaim",
+    "warn",
+]

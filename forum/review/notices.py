@@ -1,0 +1,32 @@
+"""Messages from the moderators to one member (a rejected or edited post, a warning).
+
+Written by the review use cases in their own transaction; shown once per browser session on the
+member's next page view (forum/web/notices.py); the rows stay as the record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Notice, User, utcnow
+
+NOTICE_MAX_AGE = timedelta(days=30)
+
+
+def notify(user_id: int, kind: str, message: str, post_id: int | None, now: datetime) -> None:
+    """Add a notice to the caller's transaction."""
+    db.session.add(Notice(user_id=user_id, kind=kind, message=message, post_id=post_id,
+                          created_at=now))
+
+
+def recent_notices(user: User, limit: int = 20) -> list[Notice]:
+    """The member's notices from the last 30 days, oldest first."""
+    rows = db.session.scalars(
+        select(Notice).where(Notice.user_id == user.id,
+                             Notice.created_at >= utcnow() - NOTICE_MAX_AGE)
+        .order_by(Notice.id.desc()).limit(limit)
+    ).all()
+    return list(reversed(rows))
