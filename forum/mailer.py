@@ -1,6 +1,6 @@
 """SMTP transport only: opens a connection, sends prepared messages, closes.
 
-What to send and when is `digest.py`'s business. Two kinds of failure are kept apart so the
+What to send and when is forum/digest/'s business. Two kinds of failure are kept apart so the
 caller can decide: `MailServerUnavailable` (can't connect, log in, start TLS, or the connection
 dropped: nothing more can be sent right now) and `MessageRejected` (the server refused this one
 message; others may still go through).

@@ -12,6 +12,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from forum import digest, posting
+from forum.digest import compose
 from forum.extensions import db
 from forum.models import Block, Category, CategoryMute, Post, PostStatus, Thread, User, utcnow
 from tests.factories import make_reply, make_thread, make_user
@@ -391,7 +392,7 @@ def _reference_digest(user: User, period: digest.Period, limit: int) -> tuple[li
         if not (is_new or replies):
             continue
         latest = max(p.published_at for p in fresh)
-        key = digest._rank_key(is_new, replies, latest, thread.id)
+        key = compose.rank_key(is_new, replies, latest, thread.id)
         entries.append((key, thread.id, is_new, replies))
     entries.sort()
     return [(tid, is_new, replies) for _, tid, is_new, replies in entries[:limit]], len(entries)
@@ -401,7 +402,7 @@ def test_fast_composition_matches_the_obvious_rules_for_everyone(app, monkeypatc
     import random
 
     rng = random.Random(7)
-    monkeypatch.setattr(digest, "MAX_ITEMS", 4)  # small, so the cut-off and "more" are exercised
+    monkeypatch.setattr(compose, "MAX_ITEMS", 4)  # small, so the cut-off and "more" are exercised
     people = [make_user(f"person{n}") for n in range(10)]
     slugs = ["going-no-contact", "low-contact", "healing-and-self-care"]
     threads = []
