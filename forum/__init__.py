@@ -54,21 +54,21 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from . import api
     from .account import bp as account_bp
-    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .board import bp as board_bp
     from .digest_views import bp as digest_bp
     from .unsubscribe import bp as unsubscribe_bp
 
-    for blueprint in (auth_bp, board_bp, account_bp, api_bp, unsubscribe_bp, digest_bp):
+    for blueprint in (auth_bp, board_bp, account_bp, unsubscribe_bp, digest_bp):
         app.register_blueprint(blueprint)
-    # The moderation area: /mod, /api/v1/moderation, members' notices.
-    from .api_moderation import bp as api_moderation_bp
+    api.register(app)
+    # The moderation area: /mod, members' notices.
     from .moderator import bp as moderator_bp
     from .notices import bp as notices_bp
 
-    for blueprint in (moderator_bp, api_moderation_bp, notices_bp):
+    for blueprint in (moderator_bp, notices_bp):
         app.register_blueprint(blueprint)
 
 

@@ -160,9 +160,14 @@ def test_members_get_403_and_strangers_401_on_every_moderation_route(client, thr
         assert member.get_json()["error"] == "forbidden"
         stranger = client.open(url, method=method, json={"action": "approve"})
         assert stranger.status_code == 401 and stranger.get_json()["error"] == "unauthorized"
+        assert stranger.headers["WWW-Authenticate"].startswith("Bearer")
         forged = client.open(url, method=method, json={"action": "approve"},
                              headers={"Authorization": "Bearer not-a-token"})
         assert forged.status_code == 401
+        assert forged.headers["WWW-Authenticate"].startswith("Bearer")
+        too_long = client.open(url, method=method, json={"action": "approve"},
+                               headers={"Authorization": "Bearer " + "x" * 5000})
+        assert too_long.status_code == 401
     assert db.session.scalar(select(ModerationCase.status)) == "open"
 
 
@@ -171,6 +176,12 @@ def test_bad_input(client, tokens):
     assert client.get("/api/v1/moderation/queue?lane=sideways", headers=mod).status_code == 422
     assert client.post("/api/v1/moderation/cases/999", json={"action": "approve"},
                        headers=mod).status_code == 404
-    assert client.post("/api/v1/moderation/cases/1", data="nope", headers=mod).status_code == 422
+    # Bodies are checked as in the members' API: 415 for another content type, 400 for a
+    # body that isn't a JSON object (this API answered 422 for both before the two were one).
+    assert client.post("/api/v1/moderation/cases/1", data="nope", headers=mod).status_code == 415
+    assert client.post("/api/v1/moderation/cases/1", data="nope", headers={
+        **mod, "Content-Type": "application/json"}).status_code == 400
+    assert client.post("/api/v1/moderation/cases/1", json=["approve"],
+                       headers=mod).status_code == 400
     assert client.post("/api/v1/moderation/cases/1", json={"action": "delete"},
                        headers=mod).status_code == 422

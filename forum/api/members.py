@@ -1,0 +1,205 @@
+"""The members' JSON API at /api/v1 (SPEC §4): thin views over the reading, posting and
+accounts use cases.
+
+Authentication is a bearer token (forum/api/auth.py); `DELETE /tokens/current` revokes the
+token it is sent with (and only that one). Reading routes also answer anonymous callers, with
+exactly what the public pages show. Errors are always JSON `{"error", "message"}`
+(forum/web/errors.py); request bodies are checked by forum/api/schemas.py.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from .. import accounts, posting, preferences, reading
+from ..boundary import page_number
+from ..errors import InvalidInput
+from ..extensions import csrf
+from ..limits import login_limit, posting_limit, report_limit
+from .auth import bearer_token, no_store, token_optional, token_required, unauthorized
+from .schemas import (
+    flag,
+    json_object,
+    only_fields,
+    optional_id,
+    outcome_json,
+    post_json,
+    settings_json,
+    thread_summary,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# No cookies are read by this blueprint, so there is nothing for a forged request to ride on.
+csrf.exempt(bp)
+bp.after_request(no_store)
+
+# Ids are 32-bit integers on PostgreSQL; larger numbers would fail in the database, not here.
+ID = "int(max=2147483647)"
+
+
+@bp.post("/tokens")
+@login_limit
+def create_token():
+    data = json_object()
+    user = accounts.authenticate(data.get("username"), data.get("password"))
+    if user is None:
+        return unauthorized("That username and password don't match. Please try again.")
+    token = accounts.issue_api_token(user, current_app.config["API_TOKEN_MAX_AGE_DAYS"])
+    return jsonify({"token": token}), 201
+
+
+@bp.delete("/tokens/current")
+@token_required
+def revoke_current_token():
+    # token_required has just checked this very token, so it is present and valid here.
+    accounts.revoke_api_token(bearer_token())
+    return Response(status=204)
+
+
+@bp.get("/categories")
+@token_optional
+def categories():
+    return jsonify([
+        {"slug": c.slug, "name": c.name, "description": c.description}
+        for c in reading.list_categories()
+    ])
+
+
+@bp.get("/threads")
+@token_optional
+def threads():
+    slug = request.args.get("category")
+    category = reading.get_category(slug) if slug else None
+    page = reading.list_threads(
+        g.api_user, category, page_number(strict=True), current_app.config["THREADS_PER_PAGE"]
+    )
+    return jsonify({
+        "items": [thread_summary(thread, page.replies(thread)) for thread in page.items],
+        "page": page.page,
+        "pages": page.pages,
+        "total": page.total,
+    })
+
+
+@bp.post("/threads")
+@token_required
+@posting_limit
+def create_thread():
+    data = json_object()
+    only_fields(data, {"category", "title", "body", "content_warning", "acknowledge_nudge"})
+    outcome = posting.create_thread(
+        g.api_user,
+        data.get("category"),
+        data.get("title"),
+        data.get("body"),
+        content_warning=data.get("content_warning"),
+        acknowledge_nudge=flag(data, "acknowledge_nudge"),
+    )
+    return jsonify(outcome_json(outcome)), 201
+
+
+@bp.get(f"/threads/<{ID}:thread_id>")
+@token_optional
+def thread(thread_id: int):
+    viewer = g.api_user
+    found = reading.get_thread(viewer, thread_id)
+    page = reading.thread_posts(viewer, found, page_number(strict=True), current_app.config["POSTS_PER_PAGE"])
+    return jsonify({
+        "id": found.id,
+        "title": found.title,
+        "category": found.category.slug,
+        "author": found.author.username,
+        "content_warning": found.content_warning,
+        "reply_count": reading.visible_reply_count(viewer, found),
+        "posts": [post_json(post) for post in page.items],
+        "page": page.page,
+        "pages": page.pages,
+    })
+
+
+@bp.post(f"/threads/<{ID}:thread_id>/posts")
+@token_required
+@posting_limit
+def create_reply(thread_id: int):
+    data = json_object()
+    only_fields(data, {"body", "acknowledge_nudge", "parent_id"})
+    outcome = posting.reply(
+        g.api_user,
+        thread_id,
+        data.get("body"),
+        parent_post_id=optional_id(data, "parent_id"),
+        acknowledge_nudge=flag(data, "acknowledge_nudge"),
+    )
+    return jsonify(outcome_json(outcome)), 201
+
+
+@bp.patch(f"/posts/<{ID}:post_id>")
+@token_required
+@posting_limit
+def edit_post(post_id: int):
+    data = json_object()
+    only_fields(data, {"body", "acknowledge_nudge"})
+    outcome = posting.edit_post(
+        g.api_user, post_id, data.get("body"), acknowledge_nudge=flag(data, "acknowledge_nudge")
+    )
+    # The post as it now is (its "status" says whether the edit was published or held).
+    return jsonify({
+        **post_json(outcome.post),
+        "post_id": outcome.post.id,
+        "thread_id": outcome.thread.id,
+        "escalate": outcome.escalate,
+    })
+
+
+@bp.post(f"/posts/<{ID}:post_id>/reports")
+@token_required
+@report_limit
+def report_post(post_id: int):
+    data = json_object()
+    only_fields(data, {"reason"})
+    report = posting.report_post(g.api_user, post_id, data.get("reason"))
+    return jsonify({
+        "id": report.id,
+        "post_id": report.post_id,
+        "message": "Thank you for telling us. A moderator will look at it soon.",
+    }), 201
+
+
+@bp.post("/users/<string(maxlength=64):username>/block")
+@token_required
+def block(username: str):
+    posting.block_member(g.api_user, username)
+    return Response(status=204)
+
+
+@bp.delete("/users/<string(maxlength=64):username>/block")
+@token_required
+def unblock(username: str):
+    posting.unblock_member(g.api_user, username)
+    return Response(status=204)
+
+
+@bp.get("/me")
+@token_required
+def me():
+    return jsonify(settings_json(g.api_user))
+
+
+@bp.patch("/me")
+@token_required
+def update_me():
+    data = json_object()
+    only_fields(data, {"digest", "muted_categories"})
+    user = g.api_user
+    muted = data.get("muted_categories")
+    if "muted_categories" in data and not isinstance(muted, list):
+        raise InvalidInput("'muted_categories' must be a list of category slugs.",
+                           field="muted_categories")
+    # Both settings are checked before either is written: one answer, one transaction.
+    if "digest" in data and muted is not None:
+        preferences.save_digest_settings(user, data["digest"], muted)
+    elif "digest" in data:
+        accounts.set_digest_frequency(user, data["digest"])
+    elif muted is not None:
+        preferences.set_muted_categories(user, muted)
+    return jsonify(settings_json(user))

@@ -1,0 +1,47 @@
+"""The moderators' JSON API (SPEC §4): /api/v1/moderation/queue and /api/v1/moderation/cases/ID.
+
+Bearer tokens only, checked like the members' API (forum/api/auth.py): 401 with
+`WWW-Authenticate` without a valid token, 403 JSON for members. Request bodies are checked
+like the members' API too (forum/api/schemas.py: 415 for another content type, 400 for a body
+that isn't a JSON object, 422 for a bad field).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from .. import review
+from ..boundary import page_number
+from ..errors import InvalidInput
+from ..extensions import csrf
+from .auth import no_store, require_staff
+from .schemas import case_json, json_object, only_fields
+
+bp = Blueprint("api_moderation", __name__, url_prefix="/api/v1/moderation")
+csrf.exempt(bp)
+bp.before_request(require_staff)
+bp.after_request(no_store)
+
+
+@bp.get("/queue")
+def queue():
+    lane = request.args.get("lane", "all")
+    page = page_number(strict=True)
+    cases = review.open_cases(lane, page, per_page=100)
+    return jsonify({"items": [case_json(case) for case in cases.items], "page": cases.page,
+                    "pages": cases.pages, "lane": lane})
+
+
+@bp.post("/cases/<int:case_id>")
+def act_on_case(case_id: int):
+    data = json_object()
+    only_fields(data, {"action", "reason", "category"})
+    action = data.get("action")
+    reason = data.get("reason")
+    if action == "approve":
+        case = review.approve(g.api_user, case_id, reason)
+    elif action == "reject":
+        case = review.reject(g.api_user, case_id, reason, data.get("category"))
+    else:
+        raise InvalidInput("action must be 'approve' or 'reject'.", field="action")
+    return jsonify(case_json(review.get_case(case.id)))

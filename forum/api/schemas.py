@@ -1,0 +1,139 @@
+"""What the JSON API reads and writes: request bodies checked strictly, models as JSON.
+
+A request body must be a JSON object sent with `Content-Type: application/json`: another
+content type is answered with 415 `unsupported_media_type`, a body that isn't valid JSON (or
+isn't an object) with 400, an unknown field or a value of the wrong type with 422 `invalid`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from .. import posting, preferences
+from ..boundary import ID_MAX
+from ..errors import InvalidInput
+from ..models import ModerationCase, Post, Thread, User
+
+# --- request parsing ------------------------------------------------------------------------
+
+
+def json_object() -> dict[str, Any]:
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            "Please send a JSON object with the header 'Content-Type: application/json'."
+        )
+    try:
+        data = request.get_json()
+    except (BadRequest, RecursionError):
+        raise BadRequest("The request body isn't valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object, like {\"body\": \"...\"}.")
+    return data
+
+
+def only_fields(data: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
+            field=unknown[0],
+        )
+
+
+def flag(data: dict[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"'{name}' must be true or false.", field=name)
+    return value
+
+
+def optional_id(data: dict[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
+        raise InvalidInput(f"'{name}' must be the id of a post.", field=name)
+    return value
+
+
+# --- serialisation --------------------------------------------------------------------------
+
+
+def timestamp(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def thread_summary(thread: Thread, reply_count: int) -> dict[str, Any]:
+    return {
+        "id": thread.id,
+        "title": thread.title,
+        "category": thread.category.slug,
+        "author": thread.author.username,
+        # Replies by members the caller blocked are left out, as on the thread itself.
+        "reply_count": reply_count,
+        "last_activity_at": timestamp(thread.last_activity_at),
+        "content_warning": thread.content_warning,
+    }
+
+
+def post_json(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "author": post.author.username,
+        "body_html": post.body_html,
+        "status": post.status,
+        "created_at": timestamp(post.created_at),
+        "edited_at": timestamp(post.edited_at),
+        "is_opening": post.is_opening,
+        "parent_id": post.parent_id,
+        "support_count": post.support_count,
+    }
+
+
+def outcome_json(outcome: posting.PostOutcome) -> dict[str, Any]:
+    answer = {
+        "id": outcome.thread.id,
+        "thread_id": outcome.thread.id,
+        "post_id": outcome.post.id,
+        "status": outcome.status,
+        "escalate": outcome.escalate,
+    }
+    if outcome.screening.unavailable:
+        answer["message"] = outcome.screening.nudge
+    return answer
+
+
+def settings_json(user: User) -> dict[str, Any]:
+    # The email address is deliberately left out: tokens may be handed to other tools, and
+    # the address is the one thing here that could tie a pseudonym to a person.
+    return {
+        "username": user.username,
+        "role": user.role,
+        "digest": user.digest_frequency,
+        "muted_categories": preferences.muted_category_slugs(user),
+    }
+
+
+def case_json(case: ModerationCase) -> dict[str, Any]:
+    """A moderation case with what moderators need to decide it (rules, scores, reports)."""
+    post = case.post
+    return {
+        "case_id": case.id,
+        "post_id": post.id,
+        "thread_id": post.thread_id,
+        "lane": case.lane,
+        "status": case.status,
+        "category": case.category,
+        "escalate": case.escalate,
+        "reasons": list(case.reasons or []),
+        "scores": dict(case.scores or {}),
+        "report_count": case.report_count,
+        "author": post.author.username,
+        "body_html": post.body_html,
+        "post_status": post.status,
+        "created_at": timestamp(case.created_at),
+    }
