@@ -20,10 +20,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_config(app, config or {})
     register_input_boundary(app)
     register_extensions(app)
-    register_blueprints(app)
-    register_error_handlers(app)
-    register_template_helpers(app)
-    register_security_headers(app)
+    register_pages(app)
+    register_api(app)
     register_cli(app)
     return app
 
@@ -31,63 +29,36 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def register_config(app: Flask, overrides: dict[str, Any]) -> None:
     from .config import load_config
 
-    instance_path = Path(app.instance_path)
-    app.config.update(load_config(instance_path))
+    app.config.update(load_config(Path(app.instance_path)))
     app.config.update(overrides)
 
 
 def register_input_boundary(app: Flask) -> None:
-    from .boundary import register
+    from . import boundary
 
-    register(app)
+    boundary.register(app)
 
 
 def register_extensions(app: Flask) -> None:
-    from .auth import configure_login
     from .extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    configure_login(app)
 
 
-def register_blueprints(app: Flask) -> None:
+def register_pages(app: Flask) -> None:
+    """Page blueprints, error pages (JSON under /api/), template filters, security headers."""
+    from . import web
+
+    web.register(app)
+
+
+def register_api(app: Flask) -> None:
     from . import api
-    from .account import bp as account_bp
-    from .auth import bp as auth_bp
-    from .board import bp as board_bp
-    from .digest_views import bp as digest_bp
-    from .unsubscribe import bp as unsubscribe_bp
 
-    for blueprint in (auth_bp, board_bp, account_bp, unsubscribe_bp, digest_bp):
-        app.register_blueprint(blueprint)
     api.register(app)
-    # The moderation area: /mod, members' notices.
-    from .moderator import bp as moderator_bp
-    from .notices import bp as notices_bp
-
-    for blueprint in (moderator_bp, notices_bp):
-        app.register_blueprint(blueprint)
-
-
-def register_error_handlers(app: Flask) -> None:
-    from .errorpages import register
-
-    register(app)
-
-
-def register_template_helpers(app: Flask) -> None:
-    from .templating import register
-
-    register(app)
-
-
-def register_security_headers(app: Flask) -> None:
-    from .templating import add_security_headers
-
-    app.after_request(add_security_headers)
 
 
 def register_cli(app: Flask) -> None:

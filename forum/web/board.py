@@ -6,6 +6,8 @@ render or redirect. Every write route checks the signed-in member on the server.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -21,20 +23,14 @@ from flask import (
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from . import history, posting, preferences, reading
-from .boundary import id_arg, page_number
-from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge
-from .forms import (
-    ActionForm,
-    EditPostForm,
-    ReplyForm,
-    ReportForm,
-    ThreadForm,
-    apply_error,
-    safe_next_url,
-)
-from .limits import posting_limit
-from .models import PostStatus, Thread
+from .. import history, posting, preferences, reading
+from ..boundary import id_arg, page_number
+from ..errors import Conflict, Forbidden, InvalidInput, ModerationNudge
+from ..limits import posting_limit
+from ..models import PostStatus, Thread
+from .forms import ActionForm, EditPostForm, ReplyForm, ReportForm, ThreadForm, apply_error
+from .helpers import viewer as _viewer
+from .redirects import safe_next_url
 
 bp = Blueprint("board", __name__)
 
@@ -42,16 +38,27 @@ LATEST_ON_INDEX = 10
 HELD_NOTE = "Thanks — a moderator will look at it soon; only you can see it until then."
 
 
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
+@dataclass(frozen=True)
+class _Attempt:
+    outcome: posting.PostOutcome | None = None
+    nudge: dict[str, Any] | None = None  # what the author sees instead of a stored post
+    status: int = 422  # when there is no outcome
 
 
-def _nudge_view(error: ModerationNudge) -> dict[str, Any]:
-    return {
-        "message": error.message,
-        "decision": error.details.get("decision"),
-        "category": error.details.get("category"),
-    }
+def _attempt(form, write: Callable[[], posting.PostOutcome]) -> _Attempt:
+    """Run a posting use case for a form: its outcome, a nudge for the author, or the use
+    case's error put on the form (the one way the writing pages handle its answers)."""
+    try:
+        return _Attempt(outcome=write())
+    except ModerationNudge as error:
+        return _Attempt(nudge={
+            "message": error.message,
+            "decision": error.details.get("decision"),
+            "category": error.details.get("category"),
+        })
+    except (InvalidInput, Forbidden) as error:
+        apply_error(form, error)
+        return _Attempt(status=error.status)
 
 
 def _after_posting(outcome: posting.PostOutcome, published_note: str) -> None:
@@ -147,21 +154,17 @@ def new_thread():
     ]
     if request.method == "GET":
         form.category.data = request.args.get("category", "")
-    nudge = None
+    attempt = _Attempt()
     if form.validate_on_submit():
-        try:
-            outcome = posting.create_thread(
-                _viewer(), form.category.data, form.title.data, form.body.data,
-                content_warning=form.content_warning.data or None,
-                acknowledge_nudge=form.acknowledged,
-            )
-        except ModerationNudge as error:
-            nudge = _nudge_view(error)
-        except (InvalidInput, Forbidden) as error:
-            apply_error(form, error)
-        else:
-            _after_posting(outcome, "Your thread is up. Thank you for sharing it here.")
-            return redirect(url_for("board.thread", thread_id=outcome.thread.id))
+        attempt = _attempt(form, lambda: posting.create_thread(
+            _viewer(), form.category.data, form.title.data, form.body.data,
+            content_warning=form.content_warning.data or None,
+            acknowledge_nudge=form.acknowledged,
+        ))
+        if attempt.outcome is not None:
+            _after_posting(attempt.outcome, "Your thread is up. Thank you for sharing it here.")
+            return redirect(url_for("board.thread", thread_id=attempt.outcome.thread.id))
+    nudge = attempt.nudge
     status = 422 if (form.errors or nudge) else 200
     return render_template("board/new_thread.html", form=form, nudge=nudge), status
 
@@ -173,26 +176,21 @@ def reply(thread_id: int):
     viewer = _viewer()
     thread = reading.get_thread(viewer, thread_id)
     form = ReplyForm()
-    nudge, status = None, 422
+    attempt = _Attempt()
     if form.validate_on_submit():
         parent_id = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
-        try:
-            outcome = posting.reply(
-                viewer, thread.id, form.body.data, parent_post_id=parent_id,
-                acknowledge_nudge=form.acknowledged,
-            )
-        except ModerationNudge as error:
-            nudge = _nudge_view(error)
-        except (InvalidInput, Forbidden) as error:
-            apply_error(form, error)
-            status = error.status
-        else:
-            _after_posting(outcome, "Your reply is up. Thank you for being here.")
+        attempt = _attempt(form, lambda: posting.reply(
+            viewer, thread.id, form.body.data, parent_post_id=parent_id,
+            acknowledge_nudge=form.acknowledged,
+        ))
+        if attempt.outcome is not None:
+            _after_posting(attempt.outcome, "Your reply is up. Thank you for being here.")
             return redirect(url_for(
-                "board.thread", thread_id=thread.id, page="last", _anchor=f"post-{outcome.post.id}"
+                "board.thread", thread_id=thread.id, page="last",
+                _anchor=f"post-{attempt.outcome.post.id}",
             ))
     posts = _posts_page(thread, "last")
-    return _render_thread(thread, posts, form, nudge=nudge, status=status)
+    return _render_thread(thread, posts, form, nudge=attempt.nudge, status=attempt.status)
 
 
 def _own_post_for_editing(post_id: int):
@@ -209,21 +207,17 @@ def edit_post(post_id: int):
     form = EditPostForm()
     if request.method == "GET":
         form.body.data = post.body_markdown
-    nudge = None
+    attempt = _Attempt()
     if form.validate_on_submit():
-        try:
-            outcome = posting.edit_post(
-                _viewer(), post.id, form.body.data, acknowledge_nudge=form.acknowledged
-            )
-        except ModerationNudge as error:
-            nudge = _nudge_view(error)
-        except (InvalidInput, Forbidden) as error:
-            apply_error(form, error)
-        else:
-            _after_posting(outcome, "Your changes are saved. The earlier version is kept.")
+        attempt = _attempt(form, lambda: posting.edit_post(
+            _viewer(), post.id, form.body.data, acknowledge_nudge=form.acknowledged
+        ))
+        if attempt.outcome is not None:
+            _after_posting(attempt.outcome, "Your changes are saved. The earlier version is kept.")
             return redirect(url_for(
                 "board.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"
             ))
+    nudge = attempt.nudge
     status = 422 if (form.errors or nudge) else 200
     return render_template("board/edit_post.html", form=form, post=post, nudge=nudge), status
 

@@ -11,12 +11,13 @@ import secrets
 from datetime import timedelta
 
 import click
-from flask import Flask, current_app
+from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from . import accounts, posting
-from .extensions import db
-from .models import Role, User, ensure_default_categories, utcnow
+from .. import accounts, posting
+from ..extensions import db
+from ..models import Role, User, ensure_default_categories, utcnow
 
 MODERATOR = ("mod_willow", "demo-moderator-pass")
 MEMBERS = ("quiet_harbor", "fern_and_moss", "lantern_kid", "northwind_7", "sparrow_hawk")
@@ -168,31 +169,29 @@ def load_demo() -> dict[str, int]:
     return {"members": len(users), "threads": len(THREADS), "posts": posts}
 
 
-def register_demo_cli(app: Flask) -> None:
-    @app.cli.group("demo")
-    def demo_group() -> None:
-        """The demo community shown by `make run`."""
+demo_group = AppGroup("demo", help="The demo community shown by `make run`.")
 
-    @demo_group.command("load")
-    @click.option("--if-empty", is_flag=True, help="Do nothing when any member already exists.")
-    def load_command(if_empty: bool) -> None:
-        """Load a few members, a moderator and some conversations."""
-        if db.session.scalar(select(func.count()).select_from(User)):
-            if if_empty:
-                click.echo("The database already has members; leaving it as it is.")
-                return
-            raise click.ClickException(
-                "The database already has members. Use --if-empty to skip, or start from an empty one."
-            )
-        # The demo text is written by the team; screening it would only load the models early.
-        previous = current_app.config.get("MODERATION_SCREENING")
-        current_app.config["MODERATION_SCREENING"] = "off"
-        try:
-            counts = load_demo()
-        finally:
-            current_app.config["MODERATION_SCREENING"] = previous
-        click.echo(
-            f"Loaded the demo community: {counts['members']} members, {counts['threads']} threads, "
-            f"{counts['posts']} posts."
+
+@demo_group.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when any member already exists.")
+def load_command(if_empty: bool) -> None:
+    """Load a few members, a moderator and some conversations."""
+    if db.session.scalar(select(func.count()).select_from(User)):
+        if if_empty:
+            click.echo("The database already has members; leaving it as it is.")
+            return
+        raise click.ClickException(
+            "The database already has members. Use --if-empty to skip, or start from an empty one."
         )
-        click.echo(f"Demo moderator: username '{MODERATOR[0]}', password '{MODERATOR[1]}'")
+    # The demo text is written by the team; screening it would only load the models early.
+    previous = current_app.config.get("MODERATION_SCREENING")
+    current_app.config["MODERATION_SCREENING"] = "off"
+    try:
+        counts = load_demo()
+    finally:
+        current_app.config["MODERATION_SCREENING"] = previous
+    click.echo(
+        f"Loaded the demo community: {counts['members']} members, {counts['threads']} threads, "
+        f"{counts['posts']} posts."
+    )
+    click.echo(f"Demo moderator: username '{MODERATOR[0]}', password '{MODERATOR[1]}'")

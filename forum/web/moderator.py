@@ -2,13 +2,10 @@
 
 Staff-only at blueprint level: anonymous visitors go to sign-in, members get 403, and a
 session restored from a "remember me" cookie must sign in again first. Views stay thin:
-they parse the form, call a use case in review.py, flash what happened and redirect.
+they parse the form, call a use case in forum/review/, flash what happened and redirect.
 """
 
 from __future__ import annotations
-
-import re
-from collections.abc import Iterable
 
 from flask import (
     Blueprint,
@@ -21,16 +18,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_fresh, login_user
-from markupsafe import Markup, escape
 
-from . import review
-from .boundary import page_number
-from .errors import ForumError
-from .extensions import limiter, login_manager
+from .. import review
+from ..boundary import page_number
+from ..errors import ForumError
+from ..extensions import limiter, login_manager
+from .helpers import member
+from .redirects import safe_mod_path
 
 bp = Blueprint("moderator", __name__, url_prefix="/mod")
-
-MOD_PATH = re.compile(r"^/mod(/[A-Za-z0-9/_-]*)?(\?[A-Za-z0-9=&_%-]*)?$")
 
 
 @bp.before_request
@@ -49,11 +45,10 @@ def require_staff():
 @bp.route("/confirm", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def confirm():
-    target = request.values.get("next") or ""
-    target = target if MOD_PATH.match(target) else url_for("moderator.queue")
+    target = safe_mod_path(request.values.get("next"), url_for("moderator.queue"))
     error = None
     if request.method == "POST":
-        user = _moderator()
+        user = member()
         if user.check_password(request.form.get("password") or ""):
             login_user(user, fresh=True)
             return redirect(target)
@@ -63,33 +58,8 @@ def confirm():
     )
 
 
-@bp.app_template_filter("highlight_phrases")
-def highlight_phrases(text: str | None, phrases: Iterable[str]) -> Markup:
-    """Escape `text` and wrap each occurrence of the given phrases in <mark>."""
-    text = text or ""
-    wanted = sorted({p for p in phrases if p and p.strip()}, key=len, reverse=True)
-    if not wanted:
-        return escape(text)
-    pattern = re.compile("|".join(re.escape(p) for p in wanted), re.IGNORECASE)
-    pieces: list[str | Markup] = []
-    position = 0
-    for match in pattern.finditer(text):
-        pieces.append(escape(text[position:match.start()]))
-        pieces.append(Markup("<mark>{}</mark>").format(match.group(0)))
-        position = match.end()
-    pieces.append(escape(text[position:]))
-    return Markup("").join(pieces)
-
-
-def _moderator():
-    return current_user._get_current_object()
-
-
 def _back(default_lane: str = "all") -> str:
-    target = request.form.get("next") or ""
-    if MOD_PATH.match(target):
-        return target
-    return url_for("moderator.queue", lane=default_lane)
+    return safe_mod_path(request.form.get("next"), url_for("moderator.queue", lane=default_lane))
 
 
 def _run(action, success: str):
@@ -127,14 +97,14 @@ def case(case_id: int):
 
 @bp.post("/cases/<int:case_id>/approve")
 def approve(case_id: int):
-    return _run(lambda: review.approve(_moderator(), case_id, request.form.get("reason")),
+    return _run(lambda: review.approve(member(), case_id, request.form.get("reason")),
                 f"Case {case_id} approved.")
 
 
 @bp.post("/cases/<int:case_id>/reject")
 def reject(case_id: int):
     return _run(
-        lambda: review.reject(_moderator(), case_id, request.form.get("reason", ""),
+        lambda: review.reject(member(), case_id, request.form.get("reason", ""),
                               request.form.get("category") or None),
         f"Case {case_id} rejected; the author has been told, kindly.",
     )
@@ -143,7 +113,7 @@ def reject(case_id: int):
 @bp.post("/cases/<int:case_id>/edit")
 def edit_and_approve(case_id: int):
     return _run(
-        lambda: review.edit_and_approve(_moderator(), case_id, request.form.get("body", ""),
+        lambda: review.edit_and_approve(member(), case_id, request.form.get("body", ""),
                                         request.form.get("reason", "")),
         f"Case {case_id} edited and approved.",
     )
@@ -151,13 +121,13 @@ def edit_and_approve(case_id: int):
 
 @bp.post("/cases/<int:case_id>/claim")
 def claim(case_id: int):
-    return _run(lambda: review.claim(_moderator(), case_id),
+    return _run(lambda: review.claim(member(), case_id),
                 f"You're working on case {case_id}.")
 
 
 @bp.post("/cases/<int:case_id>/unclaim")
 def unclaim(case_id: int):
-    return _run(lambda: review.unclaim(_moderator(), case_id), f"Case {case_id} released.")
+    return _run(lambda: review.unclaim(member(), case_id), f"Case {case_id} released.")
 
 
 @bp.post("/bulk")
@@ -166,7 +136,7 @@ def bulk():
     case_ids = [value for value in request.form.getlist("case_id") if value.isdigit()]
 
     def run():
-        result = review.bulk(_moderator(), [int(v) for v in case_ids], action,
+        result = review.bulk(member(), [int(v) for v in case_ids], action,
                              request.form.get("reason"), request.form.get("category") or None)
         if result.skipped:
             skipped = ", ".join(f"{case_id} ({why})" for case_id, why in result.skipped.items())
@@ -183,7 +153,7 @@ def bulk():
 @bp.post("/users/<int:user_id>/warn")
 def warn(user_id: int):
     return _run(
-        lambda: review.warn(_moderator(), user_id, request.form.get("reason", ""),
+        lambda: review.warn(member(), user_id, request.form.get("reason", ""),
                             request.form.get("case_id")),
         "Warning sent.",
     )
@@ -192,7 +162,7 @@ def warn(user_id: int):
 @bp.post("/users/<int:user_id>/silence")
 def silence(user_id: int):
     return _run(
-        lambda: review.silence(_moderator(), user_id, request.form.get("days"),
+        lambda: review.silence(member(), user_id, request.form.get("days"),
                                request.form.get("reason", ""), request.form.get("case_id")),
         "The member is read-only for now.",
     )
@@ -201,7 +171,7 @@ def silence(user_id: int):
 @bp.post("/users/<int:user_id>/suspend")
 def suspend(user_id: int):
     return _run(
-        lambda: review.suspend(_moderator(), user_id, request.form.get("reason", ""),
+        lambda: review.suspend(member(), user_id, request.form.get("reason", ""),
                                request.form.get("case_id")),
         "The member is suspended and signed out everywhere.",
     )

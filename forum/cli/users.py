@@ -1,16 +1,15 @@
-"""Click commands registered by the factory (`flask --app wsgi ...`)."""
+"""`flask --app wsgi users create`: accounts from the command line."""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
-from . import accounts
-from .errors import ForumError
-from .models import Role
+from .. import accounts
+from ..errors import ForumError
+from ..models import Role
 
 users_cli = AppGroup("users", help="Manage member accounts.")
 
@@ -51,14 +50,3 @@ def create_user_command(
     except ForumError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Created {user.role} {user.username!r} (id {user.id}).")
-
-
-def register(app: Flask) -> None:
-    from .demo import register_demo_cli
-    from .digest_cli import register_digest_cli
-    from .moderation_cli import register_moderation_cli
-
-    app.cli.add_command(users_cli)
-    register_digest_cli(app)
-    register_demo_cli(app)
-    register_moderation_cli(app)

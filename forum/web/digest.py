@@ -5,19 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 from flask_login import current_user, login_required
 
-from . import digest
-from .errors import Forbidden
-from .models import DigestFrequency, User, utcnow
-from .reading import user_by_username
+from .. import digest
+from ..errors import Forbidden
+from ..models import DigestFrequency, User, utcnow
+from ..reading import user_by_username
+from .headers import email_frame
 
 bp = Blueprint("digest", __name__, url_prefix="/digest")
-
-# The email's own inline CSS is allowed in this one frame-able response, nothing else.
-EMAIL_FRAME_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
-)
-
 
 def _member() -> User:
     name = request.args.get("member", "").strip()
@@ -58,8 +52,4 @@ def preview() -> str:
 def preview_email() -> Response:
     member = _member()
     _, _, html, _ = _preview(member)
-    response = make_response(html)
-    response.headers["Content-Security-Policy"] = EMAIL_FRAME_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return email_frame(make_response(html))

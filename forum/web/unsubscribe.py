@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, make_response, render_template
 
-from . import digest
-from .extensions import csrf
+from .. import digest
+from ..extensions import csrf
 
 bp = Blueprint("unsubscribe", __name__)
 

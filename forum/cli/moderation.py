@@ -1,6 +1,6 @@
 """`flask --app wsgi moderation train|status|rescore|export-labels`.
 
-* train          builds the community model (moderation.training), optionally including the
+* train          builds the community model (moderation's training), optionally including the
                  moderators' own decisions (export-labels) as extra training rows.
 * status         what the pipeline has loaded, the queue, and whether screening works.
 * rescore        screens held posts again after a model or rules change; publishes those
@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
-from . import review, screening
+from .. import review, screening
 
 moderation_cli = AppGroup("moderation", help="Screening model, held posts and moderator labels.")
 
@@ -120,7 +120,3 @@ def rescore_command(limit: int | None) -> None:
     result = review.rescore_held(limit)
     click.echo(f"Re-screened {result.screened} held post(s): {result.published} published, "
                f"{result.still_held} still held for a moderator.")
-
-
-def register_moderation_cli(app: Flask) -> None:
-    app.cli.add_command(moderation_cli)

@@ -1,4 +1,8 @@
-"""Domain errors and HTTP errors → responses: JSON under /api/, a calm page elsewhere."""
+"""Domain errors and HTTP errors → responses: JSON under /api/, a calm page elsewhere.
+
+The one place where a use case's typed error (forum/errors.py) becomes an HTTP answer, for the
+pages and the API alike (also for URLs no blueprint owns, hence app-wide handlers).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .errors import ForumError
+from ..errors import ForumError
 
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

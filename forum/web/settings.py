@@ -1,20 +1,20 @@
-"""A member's settings: digest frequency, categories muted from the digest, password."""
+"""A member's settings page: digest frequency, categories muted from the digest, password.
+
+The blueprint keeps its name, `account` (url_for("account.settings")).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import login_required, login_user
 from wtforms import SelectChoice
 
-from . import accounts, preferences, reading
-from .errors import InvalidInput
+from .. import accounts, preferences, reading
+from ..errors import InvalidInput
 from .forms import DigestSettingsForm, PasswordChangeForm, apply_error
+from .helpers import member as _member
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-
-
-def _member():
-    return current_user._get_current_object()
 
 
 def _render(digest_form: DigestSettingsForm, password_form: PasswordChangeForm, status: int = 200):

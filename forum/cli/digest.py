@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
-from . import digest
-from .mailer import SmtpTransport
+from .. import digest
+from ..mailer import SmtpTransport
 
 digest_group = AppGroup("digest", help="Email digests of new threads.")
 
@@ -76,7 +76,3 @@ def _print_summary(report: digest.SendReport) -> int:
                    err=True)
         return 1
     return 0
-
-
-def register_digest_cli(app: Flask) -> None:
-    app.cli.add_command(digest_group)

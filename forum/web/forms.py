@@ -1,10 +1,9 @@
 """Flask-WTF forms for the pages. They shape and lightly check input (and carry the CSRF
-token); the use cases in accounts/posting/preferences stay the authority on what is valid.
+token); the use cases in accounts/posting/preferences stay the authority on what is valid,
+and `apply_error` puts their answer on the field it names.
 """
 
 from __future__ import annotations
-
-from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,28 +20,10 @@ from wtforms import (
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .errors import ForumError
-from .models import DigestFrequency
+from ..errors import ForumError
+from ..models import DigestFrequency
 
 NEEDS_TEXT = "The post needs some text."
-
-
-def safe_next_url(target: str | None, default: str) -> str:
-    """Only same-site relative paths ("/t/3?page=2"); anything else falls back to `default`.
-
-    Rejects absolute and scheme-relative URLs ("https://x", "//x"), backslash tricks ("/\\x")
-    and control characters, which browsers may "repair" into another host.
-    """
-    if not target or not isinstance(target, str) or len(target) > 2000:
-        return default
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return default
-    return target
 
 
 def apply_error(form: FlaskForm, error: ForumError) -> None:

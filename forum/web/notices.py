@@ -7,12 +7,10 @@ single indexed query for signed-in members on page views; nothing is written on 
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, session
+from flask import Flask, flash, request, session
 from flask_login import current_user
 
-from . import review
-
-bp = Blueprint("notices", __name__)
+from .. import review
 
 SHOWN_KEY = "_notices_shown"
 NOTICE_CATEGORY = "notice"
@@ -24,7 +22,6 @@ def _is_page_view() -> bool:
     return not request.path.startswith(("/api/", "/static/"))
 
 
-@bp.before_app_request
 def flash_new_notices() -> None:
     if not _is_page_view() or not current_user.is_authenticated:
         return
@@ -35,3 +32,7 @@ def flash_new_notices() -> None:
         shown.append(notice.id)
     if fresh:
         session[SHOWN_KEY] = shown[-50:]
+
+
+def register(app: Flask) -> None:
+    app.before_request(flash_new_notices)

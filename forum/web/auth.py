@@ -16,12 +16,13 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from . import accounts
-from .errors import Conflict, InvalidInput
-from .extensions import db, login_manager
-from .forms import ActionForm, LoginForm, RegisterForm, apply_error, safe_next_url
-from .limits import login_limit, registration_limit
-from .models import User
+from .. import accounts
+from ..errors import Conflict, InvalidInput
+from ..extensions import db, login_manager
+from ..limits import login_limit, registration_limit
+from ..models import User
+from .forms import ActionForm, LoginForm, RegisterForm, apply_error
+from .redirects import safe_next_url
 
 bp = Blueprint("auth", __name__)
 

@@ -1,0 +1,21 @@
+"""Command-line groups registered by the factory (`flask --app wsgi GROUP COMMAND`), one per area.
+
+* users       create accounts
+* demo        load the demo community for `make run`
+* digest      send the email digests that are due (cron)
+* moderation  train the community model, status, re-screen held posts, export moderator labels
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .demo import demo_group
+from .digest import digest_group
+from .moderation import moderation_cli
+from .users import users_cli
+
+
+def register(app: Flask) -> None:
+    for group in (users_cli, digest_group, demo_group, moderation_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,39 @@
+"""The pages: blueprints and what they share.
+
+* auth         sign-up, sign-in, sign-out; the login manager          (blueprint `auth`)
+* board        index, categories, threads, writing, member safety     (blueprint `board`)
+* settings     a member's settings page                                (blueprint `account`)
+* moderator    the moderators' area at /mod                            (blueprint `moderator`)
+* digest       the digest preview                                      (blueprint `digest`)
+* unsubscribe  the one-click unsubscribe link from digest emails      (blueprint `unsubscribe`)
+* notices      moderators' messages to a member, flashed on page views
+* forms, helpers, redirects (the guard on `next`), filters (template filters and globals),
+  headers (security headers, CSP), http_errors (domain and HTTP errors → pages or JSON)
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import (
+    auth,
+    board,
+    digest,
+    filters,
+    headers,
+    http_errors,
+    moderator,
+    notices,
+    settings,
+    unsubscribe,
+)
+
+
+def register(app: Flask) -> None:
+    auth.configure_login(app)
+    for blueprint in (auth.bp, board.bp, settings.bp, unsubscribe.bp, digest.bp, moderator.bp):
+        app.register_blueprint(blueprint)
+    notices.register(app)
+    http_errors.register(app)
+    filters.register(app)
+    headers.register(app)
