@@ -19,7 +19,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,6 +37,7 @@ from forum.models import (
     ensure_default_categories,
     utcnow,
 )
+from tests.support.queries import QueryCounter
 
 THREADS = 400
 REPLIES_PER_THREAD = (0, 12)
@@ -45,22 +46,6 @@ SAMPLE_BODY = (
     "feel guilty and relieved at the same time. **Is that normal?** I keep reminding myself "
     "that I made this choice to be safe, not to punish anyone."
 )
-
-
-class QueryCounter:
-    def __init__(self, engine) -> None:
-        self.engine = engine
-        self.count = 0
-
-    def _hit(self, *args) -> None:
-        self.count += 1
-
-    def __enter__(self) -> QueryCounter:
-        event.listen(self.engine, "before_cursor_execute", self._hit)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._hit)
 
 
 class NullTransport:

@@ -34,12 +34,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from sqlalchemy import event  # noqa: E402
 
 from forum import accounts, create_app, posting  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.models import User, ensure_default_categories  # noqa: E402
 from moderation import Decision, RuleHit, Verdict  # noqa: E402
+from tests.support.queries import get_counting_queries  # noqa: E402
 
 PASSWORD = "bench password 123"
 SIZES = (10, 500)
@@ -92,26 +92,6 @@ def fill_queue(total: int, member_ids, thread_id: int, reporter_id, already: int
             posting.report_post(reporter, post.id, "please look at this")
 
 
-def count_queries(app, client, path: str) -> tuple[int, float]:
-    statements: list[str] = []
-
-    def on_execute(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    started = time.perf_counter()
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    elapsed = time.perf_counter() - started
-    if response.status_code != 200:
-        raise SystemExit(f"GET {path} answered {response.status_code}")
-    return len(statements), elapsed
-
-
 def queue_query_counts() -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({
@@ -140,7 +120,9 @@ def queue_query_counts() -> bool:
             with app.app_context():
                 fill_queue(size, member_ids, thread_id, reporter_id, done)
             done = size
-            queries, seconds = count_queries(app, client, "/mod/")
+            with app.app_context():
+                engine = db.engine
+            queries, seconds = get_counting_queries(client, engine, "/mod/")
             results[size] = queries
             print(f"queue page with {size:>3} open cases: {queries} SQL queries, "
                   f"rendered in {seconds * 1000:.0f} ms (50 cases per page)")

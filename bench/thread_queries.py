@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from sqlalchemy import event
 
 from forum import accounts, create_app, posting
 from forum.extensions import db
 from forum.models import ensure_default_categories
+from tests.support.queries import get_counting_queries
 
 PASSWORD = "bench password 123"
 SIZES = (10, 200)
@@ -46,24 +46,6 @@ def build(app) -> dict[int, int]:
     return threads
 
 
-def count_queries(app, client, path: str) -> int:
-    statements: list[str] = []
-
-    def on_execute(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    if response.status_code != 200:
-        raise SystemExit(f"GET {path} answered {response.status_code}")
-    return len(statements)
-
-
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({
@@ -81,9 +63,12 @@ def main() -> int:
         # Each request gets its own application context, as under a real server.
         anonymous, member = app.test_client(), app.test_client()
         member.post("/login", data={"username": "reader", "password": PASSWORD})
+        with app.app_context():
+            engine = db.engine
         results = {}
         for label, client in (("anonymous", anonymous), ("signed-in member", member)):
-            counts = [count_queries(app, client, f"/t/{threads[size]}") for size in SIZES]
+            counts = [get_counting_queries(client, engine, f"/t/{threads[size]}")[0]
+                      for size in SIZES]
             results[label] = counts
             print(
                 f"thread page ({label}): {counts[0]} queries with {SIZES[0]} posts, "

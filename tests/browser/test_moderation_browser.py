@@ -13,8 +13,8 @@ from sqlalchemy import select
 from forum import posting
 from forum.extensions import db
 from forum.models import AuditEntry, ModerationCase, NudgeEvent, Post, PostStatus
-from tests.factories import PASSWORD, make_thread, make_user
-from tests.forum.moderation_fakes import screened
+from tests.support.factories import PASSWORD, make_thread, make_user
+from tests.support.fake_pipeline import screened
 
 pytestmark = pytest.mark.browser
 

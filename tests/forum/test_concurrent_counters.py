@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from forum import posting, visibility
 from forum.extensions import db
 from forum.models import Post, PostStatus, Support, Thread, User, utcnow
-from tests.factories import make_thread, make_user
-from tests.forum.moderation_fakes import FakePipeline, screened
+from tests.support.factories import make_thread, make_user
+from tests.support.fake_pipeline import FakePipeline, screened
 
 WRITERS = 8
 REPLIES_EACH = 4

@@ -261,3 +261,15 @@ def test_no_module_is_longer_than_the_limit():
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert too_long == {}
+
+
+def test_test_modules_do_not_import_each_other():
+    # Shared helpers live in tests/support/ (and a folder's conftest.py), not in a test module.
+    problems = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        for imp in imports_of(path):
+            last = imp.target.rpartition(".")[2]
+            if imp.target.startswith("tests.") and (
+                    last.startswith("test_") or any(n.startswith("test_") for n in imp.names)):
+                problems.append(f"{path.relative_to(ROOT)}:{imp.line} imports {imp.target}")
+    assert problems == []

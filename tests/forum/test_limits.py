@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@ creates exactly what forum/models/ describes, seeds the categories, and downgrad
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -20,27 +17,9 @@ from alembic.script import ScriptDirectory
 from forum import PROJECT_ROOT
 from forum.models import DEFAULT_CATEGORIES
 from tests.conftest import POSTGRES_URL, postgres_unavailable_reason
+from tests.support.cli import flask_command
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
-
-
-def flask_command(database_url: str, *args: str, stdin: str | None = None,
-                  instance: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `flask --app wsgi ARGS` the way an operator would, against DATABASE_URL."""
-    env = {
-        **os.environ,
-        "FORUM_DATABASE_URL": database_url,
-        "FORUM_SECRET_KEY": "migration-test-secret",
-        "FORUM_MODERATION_SCREENING": "off",
-        "FORUM_ENV": "development",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=PROJECT_ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=300,
-        check=False,
-    )
 
 
 def models_metadata(tmp_path: Path) -> sa.MetaData:

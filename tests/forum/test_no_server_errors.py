@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forum import posting
-from tests.factories import PASSWORD, make_thread, make_user
-from tests.forum.moderation_fakes import api_token, screened
-from tests.forum.web import login
+from tests.support.api import api_token
+from tests.support.factories import PASSWORD, make_thread, make_user
+from tests.support.fake_pipeline import screened
+from tests.support.web import login
 
 FIELDS = (
     "title", "body", "category", "content_warning", "username", "password", "email", "next",

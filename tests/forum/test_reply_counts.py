@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from forum import posting, reading
 from forum.extensions import db
 from forum.models import Post, PostStatus
-from tests.factories import make_reply, make_thread, make_user
-from tests.forum.test_api import API, bearer
-from tests.forum.web import login
+from tests.support.api import API, bearer
+from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.queries import QueryCounter
+from tests.support.web import login
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
 
@@ -113,21 +114,13 @@ def test_hidden_reply_counts_is_one_query_for_the_whole_page(app, community):
     threads = [make_thread(dave, title=f"Dave's thread {n}").thread for n in range(6)]
     for thread in threads:
         make_reply(community["bob"], thread.id, "Bob everywhere.")
-    statements: list[str] = []
-
-    def count_query(conn, cursor, statement, *args):
-        statements.append(statement)
-
     assert community["alice"].id  # loaded now, not while counting
-    event.listen(db.engine, "before_cursor_execute", count_query)
-    try:
+    with QueryCounter(db.engine) as queries:
         page = reading.list_threads(community["alice"], None, 1, 20)
-        counted = len(statements)
-        statements.clear()
+        counted = queries.count
+        queries.reset()
         anonymous = reading.list_threads(None, None, 1, 20)
-        anonymous_count = len(statements)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count_query)
+        anonymous_count = queries.count
     assert len(page.items) == 8
     assert all(page.replies(thread) == 0 for thread in threads)
     # Listing + total count + the one aggregate; anonymous viewers skip the aggregate.
@@ -138,11 +131,6 @@ def test_hidden_reply_counts_is_one_query_for_the_whole_page(app, community):
 @pytest.mark.both_databases
 def test_thread_listing_queries_stay_constant_for_a_member_who_blocks(app, client, community):
     dave = make_user("dave")
-    statements: list[str] = []
-
-    def count_query(conn, cursor, statement, *args):
-        statements.append(statement)
-
     login(client, "alice")
     counts = []
     for extra in (0, 12):
@@ -150,12 +138,8 @@ def test_thread_listing_queries_stay_constant_for_a_member_who_blocks(app, clien
             thread = make_thread(dave, title=f"More {n}").thread
             make_reply(community["bob"], thread.id, "Bob again and again.")
         db.session.expire_all()
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", count_query)
-        try:
+        with QueryCounter(db.engine) as queries:
             assert client.get("/c/going-no-contact").status_code == 200
             assert client.get(f"{API}/threads", headers=bearer(community["alice"])).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count_query)
-        counts.append(len(statements))
+        counts.append(queries.count)
     assert counts[0] == counts[1], counts

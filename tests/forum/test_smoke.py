@@ -1,7 +1,7 @@
 import pytest
 
 from forum.models import PostStatus
-from tests.factories import make_reply, make_thread, make_user
+from tests.support.factories import make_reply, make_thread, make_user
 
 
 @pytest.mark.both_databases

@@ -7,7 +7,7 @@ import threading
 import time
 
 from forum import PROJECT_ROOT, screening
-from tests.forum.moderation_fakes import FakePipeline, screened
+from tests.support.fake_pipeline import FakePipeline, screened
 
 
 class SlowLoadingPipeline(FakePipeline):

@@ -13,9 +13,9 @@ from forum import digest, posting
 from forum.extensions import db
 from forum.mailer import SmtpTransport
 from forum.models import DigestDelivery, Post, Thread, User, utcnow
-from tests.factories import make_reply, make_thread, make_user
-from tests.forum.moderation_fakes import login
 from tests.smtp.server import Inbox, free_port, smtp_server
+from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.web import login
 
 pytestmark = pytest.mark.smtp
 

@@ -14,7 +14,7 @@ from forum import digest
 from forum.extensions import db
 from forum.mailer import SmtpTransport
 from forum.models import DigestDelivery, utcnow
-from tests.factories import make_thread, make_user
+from tests.support.factories import make_thread, make_user
 
 pytestmark = [pytest.mark.smtp, pytest.mark.postgres]
 

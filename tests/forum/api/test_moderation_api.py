@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import AuditEntry, ModerationCase
-from tests.factories import make_thread, make_user
-from tests.forum.moderation_fakes import UnavailablePipeline, api_token, screened
+from tests.support.api import api_token
+from tests.support.factories import make_thread, make_user
+from tests.support.fake_pipeline import UnavailablePipeline, screened
 
 SHAMING = "Honestly you went back AGAIN, what did you expect?"
 

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Block, Post
-from tests.factories import make_reply, make_thread, make_user
-from tests.forum.web import login
+from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.web import login
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
 

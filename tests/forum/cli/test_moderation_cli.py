@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from forum import posting, review
 from forum.extensions import db
 from forum.models import AuditEntry, AuditLogIsAppendOnly, ModerationCase, PostStatus
-from tests.factories import make_reply, make_thread, make_user
-from tests.forum.moderation_fakes import FakePipeline, UnavailablePipeline, screened
+from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.fake_pipeline import FakePipeline, UnavailablePipeline, screened
 
 SHAMING = "Honestly you went back AGAIN, what did you expect?"
 
@@ -150,7 +150,7 @@ def test_audit_entries_cannot_be_changed_with_raw_sql_either(app):
 
 
 def test_migrated_database_has_the_audit_triggers(tmp_path):
-    from tests.forum.test_migrations import flask_command
+    from tests.support.cli import flask_command
 
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     result = flask_command(url, "db", "upgrade")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+from sqlalchemy import func, select
+
 from forum import accounts, posting
+from forum.extensions import db
 from forum.models import User
 
 _counter = itertools.count(1)
@@ -25,3 +28,8 @@ def make_thread(author: User, title: str = "Day 30 of No Contact", body: str = "
 
 def make_reply(author: User, thread_id: int, body: str = "You're not alone in this."):
     return posting.reply(author, thread_id, body)
+
+
+def count(model) -> int:
+    """How many rows the model's table has."""
+    return db.session.scalar(select(func.count()).select_from(model))

@@ -1,7 +1,8 @@
 """A deterministic stand-in for moderation.Pipeline, and helpers for the moderation tests.
 
-The fake keeps the forum tests fast; tests/forum/test_moderation_real_model.py runs the same
-paths through the real pipeline.
+The fake keeps the forum tests fast; tests/forum/review/test_moderation_real_model.py runs the
+same paths through the real pipeline. `hold_everything` / `block_everything` replace screening
+altogether, for tests about what the forum does with a verdict.
 
 Phrases it reacts to (case-insensitive, outside quoted "> " lines):
   "went back again"  → hold, nc_shaming (a rule hit on that phrase)
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import re
 
+from forum import screening
 from moderation import Decision, Item, RuleHit, Verdict
-from tests.factories import PASSWORD
 
 RULES = (
     ("nc-1", "went back again", "nc_shaming", "hold", "shames someone for breaking No Contact"),
@@ -95,30 +96,16 @@ def screened(app_config: dict, pipeline=None) -> dict:
     return app_config
 
 
-CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+def hold_everything(monkeypatch, category: str = "nc_shaming", escalate: bool = False) -> None:
+    """Screening that holds every text, the way the real pipeline holds a harmful post."""
+    verdict = screening.Screening(
+        decision="hold", category=category, escalate=escalate,
+        reasons=("It tells someone their boundary is wrong.",),
+        nudge="This might land hard on someone who is hurting. Would you like to rephrase it?",
+    )
+    monkeypatch.setattr(screening, "screen_text", lambda text, parent_text: verdict)
 
 
-def csrf_from(client, url: str = "/") -> str:
-    page = client.get(url).get_data(as_text=True)
-    match = CSRF_FIELD.search(page)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1)
-
-
-def login(client, username: str, password: str = PASSWORD) -> None:
-    token = csrf_from(client, "/login")
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-
-
-def post_form(client, url: str, data: dict | None = None, token_page: str = "/"):
-    data = dict(data or {})
-    data.setdefault("csrf_token", csrf_from(client, token_page))
-    return client.post(url, data=data)
-
-
-def api_token(client, username: str, password: str = PASSWORD) -> dict:
-    response = client.post("/api/v1/tokens", json={"username": username, "password": password})
-    assert response.status_code == 201, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+def block_everything(monkeypatch) -> None:
+    verdict = screening.Screening(decision="block", category="toxic", reasons=("A threat.",))
+    monkeypatch.setattr(screening, "screen_text", lambda text, parent_text: verdict)

@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 
 from forum import accounts
 from forum.extensions import db
-from forum.models import ApiToken, Post, User, utcnow
-from tests.factories import PASSWORD, make_thread, make_user
-from tests.forum.test_api import API, NEW_THREAD, assert_error, bearer, count, hold_everything
+from forum.models import ApiToken, Post, utcnow
+from tests.support.api import API, NEW_THREAD, api_token, assert_error, bearer
+from tests.support.factories import PASSWORD, count, make_thread, make_user
+from tests.support.fake_pipeline import hold_everything
+from tests.support.web import login
 
 PROTECTED = [
     ("post", "/threads"),
@@ -63,16 +65,10 @@ def test_an_expired_token_is_401(client):
     assert_error(client.get(f"{API}/me", headers=headers), 401, "unauthorized")
 
 
-def token_for(client, username: str) -> dict[str, str]:
-    response = client.post(f"{API}/tokens", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 201
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
-
-
 @pytest.mark.both_databases
 def test_revoking_the_current_token_signs_out_only_that_token(client):
     make_user("river")
-    phone, laptop = token_for(client, "river"), token_for(client, "river")
+    phone, laptop = api_token(client, "river"), api_token(client, "river")
     other_member = bearer(make_user())
     assert client.get(f"{API}/me", headers=phone).status_code == 200
 
@@ -90,13 +86,13 @@ def test_revoking_the_current_token_signs_out_only_that_token(client):
     assert client.get(f"{API}/me", headers=other_member).status_code == 200
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 2
     # A fresh sign-in still works.
-    assert client.get(f"{API}/me", headers=token_for(client, "river")).status_code == 200
+    assert client.get(f"{API}/me", headers=api_token(client, "river")).status_code == 200
 
 
 @pytest.mark.both_databases
 def test_revoking_twice_is_401_the_second_time(client):
     make_user("river")
-    headers = token_for(client, "river")
+    headers = api_token(client, "river")
     assert client.delete(f"{API}/tokens/current", headers=headers).status_code == 204
     again = client.delete(f"{API}/tokens/current", headers=headers)
     assert_error(again, 401, "unauthorized")
@@ -106,7 +102,7 @@ def test_revoking_twice_is_401_the_second_time(client):
 @pytest.mark.parametrize("header", [None, "Bearer not-a-real-token", "Basic cml2ZXI6cGFzc3dvcmQ="])
 def test_revoking_needs_a_valid_bearer_token_and_touches_no_other(client, header):
     make_user("river")
-    headers = token_for(client, "river")
+    headers = api_token(client, "river")
     response = client.delete(f"{API}/tokens/current",
                              headers={"Authorization": header} if header else {})
     assert_error(response, 401, "unauthorized")
@@ -115,13 +111,13 @@ def test_revoking_needs_a_valid_bearer_token_and_touches_no_other(client, header
 
 def test_revoking_an_expired_or_signed_out_token_is_401(client):
     member = make_user("river")
-    headers = token_for(client, "river")
+    headers = api_token(client, "river")
     row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == member.id))
     row.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert_error(client.delete(f"{API}/tokens/current", headers=headers), 401)
 
-    fresh = token_for(client, "river")
+    fresh = api_token(client, "river")
     accounts.change_password(member, PASSWORD, "a brand new passphrase")
     assert_error(client.delete(f"{API}/tokens/current", headers=fresh), 401)
 
@@ -129,7 +125,7 @@ def test_revoking_an_expired_or_signed_out_token_is_401(client):
 def test_revoking_needs_no_csrf_token_and_no_cookie(app, client):
     assert app.config.get("WTF_CSRF_ENABLED", True) is True
     make_user("river")
-    headers = token_for(client, "river")
+    headers = api_token(client, "river")
     assert client.delete(f"{API}/tokens/current", headers=headers).status_code == 204
 
 
@@ -157,25 +153,12 @@ def test_changing_the_password_or_suspension_signs_tokens_out(client):
                                                     "password": PASSWORD}), 401)
 
 
-@pytest.fixture
-def sign_in(app, client):
-    """Sign the test client in through Flask-Login, exactly as the HTML sign-in does."""
-    from flask_login import login_user
-
-    def test_sign_in(user_id: int):
-        login_user(db.session.get(User, user_id))
-        return "signed in"
-
-    app.add_url_rule("/_test/sign-in/<int:user_id>", "test_sign_in", test_sign_in)
-    return lambda user: client.get(f"/_test/sign-in/{user.id}").status_code == 200
-
-
-def test_the_session_cookie_never_authenticates_the_api(sign_in, client, monkeypatch):
+def test_the_session_cookie_never_authenticates_the_api(client, monkeypatch):
     member = make_user()
     hold_everything(monkeypatch)
     held = client.post(f"{API}/threads", headers=bearer(member),
                        json={**NEW_THREAD, "acknowledge_nudge": True}).get_json()
-    assert sign_in(member)
+    assert login(client, member.username).status_code == 302
     # The cookie is a working sign-in for the pages...
     assert client.get("/new").status_code == 200
 

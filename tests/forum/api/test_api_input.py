@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from forum.models import Post, PostRevision, Report, Thread
-from tests.factories import make_thread, make_user
-from tests.forum.test_api import API, NEW_THREAD, assert_error, bearer, count
+from tests.support.api import API, NEW_THREAD, assert_error, bearer
+from tests.support.factories import count, make_thread, make_user
 
 
 def rows() -> tuple[int, ...]:

@@ -3,56 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from forum import accounts, screening
 from forum.extensions import db
 from forum.models import DEFAULT_CATEGORIES, Block, Post, PostRevision, Report, Thread, User
-from tests.factories import PASSWORD, make_reply, make_thread, make_user
-
-API = "/api/v1"
-
-
-def bearer(user: User) -> dict[str, str]:
-    return {"Authorization": f"Bearer {accounts.issue_api_token(user, 30)}"}
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json, response.get_data(as_text=True)
-    body = response.get_json()
-    assert isinstance(body.get("error"), str) and body["error"]
-    assert isinstance(body.get("message"), str) and body["message"]
-    if code is not None:
-        assert body["error"] == code
-    return body
-
-
-def hold_everything(monkeypatch, category: str = "nc_shaming", escalate: bool = False) -> None:
-    """Screening that holds every text, the way the real pipeline holds a harmful post."""
-    verdict = screening.Screening(
-        decision="hold", category=category, escalate=escalate,
-        reasons=("It tells someone their boundary is wrong.",),
-        nudge="This might land hard on someone who is hurting. Would you like to rephrase it?",
-    )
-    monkeypatch.setattr(screening, "screen_text", lambda text, parent_text: verdict)
-
-
-def block_everything(monkeypatch) -> None:
-    verdict = screening.Screening(decision="block", category="toxic", reasons=("A threat.",))
-    monkeypatch.setattr(screening, "screen_text", lambda text, parent_text: verdict)
-
-
-NEW_THREAD = {
-    "category": "going-no-contact",
-    "title": "Day one of No Contact",
-    "body": "I finally sent the last message. Shaking, but **proud**.",
-}
-
+from tests.support.api import API, NEW_THREAD, assert_error, bearer
+from tests.support.factories import PASSWORD, count, make_reply, make_thread, make_user
+from tests.support.fake_pipeline import block_everything, hold_everything
 
 # --- tokens ---------------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Post, User, utcnow
-from tests.factories import PASSWORD, make_thread, make_user
-from tests.forum.web import login
+from tests.support.factories import PASSWORD, make_thread, make_user
+from tests.support.web import login
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
 

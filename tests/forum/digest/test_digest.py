@@ -15,7 +15,8 @@ from forum import digest, posting
 from forum.digest import compose
 from forum.extensions import db
 from forum.models import Block, Category, CategoryMute, Post, PostStatus, Thread, User, utcnow
-from tests.factories import make_reply, make_thread, make_user
+from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.queries import QueryCounter
 
 WEEK = timedelta(days=7)
 
@@ -164,7 +165,6 @@ def test_long_digests_are_capped_with_a_count_of_the_rest(app):
 
 
 def test_composing_a_batch_takes_the_same_number_of_queries_for_any_size(app):
-    from sqlalchemy import event
 
     author, blocked = make_user(), make_user()
     for n in range(5):
@@ -175,20 +175,12 @@ def test_composing_a_batch_takes_the_same_number_of_queries_for_any_size(app):
     activity = digest.PeriodActivity.load(this_week())
     recipients = [digest.Recipient(u.id, u.username, u.email) for u in readers]
 
-    statements: list[str] = []
-
-    def count(*args):
-        statements.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with QueryCounter(db.engine) as queries:
         small = digest.compose_batch(recipients[:2], activity, "http://forum.test")
-        n_small = len(statements)
-        statements.clear()
+        n_small = queries.count
+        queries.reset()
         large = digest.compose_batch(recipients, activity, "http://forum.test")
-        n_large = len(statements)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        n_large = queries.count
     assert n_small == n_large == 2
     assert len(large) == 12 and all(len(d.items) == 5 for d in small.values())
     assert large[readers[0].id].items[0].new_replies == 0

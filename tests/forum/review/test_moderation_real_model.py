@@ -19,7 +19,7 @@ from forum import PROJECT_ROOT, posting, review, screening
 from forum.errors import ModerationNudge
 from forum.extensions import db
 from forum.models import ModerationCase, PostScreening, PostStatus
-from tests.factories import make_thread, make_user
+from tests.support.factories import make_thread, make_user
 
 CHECKPOINT = Path(os.environ.get("MODERATION_MODEL")
                   or PROJECT_ROOT / "instance" / "moderation" / "community.ckpt")

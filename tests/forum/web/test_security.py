@@ -10,19 +10,13 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Block, Post, Report, Support, Thread, User
-from tests.factories import PASSWORD, make_reply, make_thread, make_user
-from tests.forum.web import login
+from tests.support.api import api_token
+from tests.support.factories import PASSWORD, make_reply, make_thread, make_user
+from tests.support.web import csrf_token_in, login
 
 
 def text_of(response) -> str:
     return response.get_data(as_text=True)
-
-
-def csrf_token_from(page: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                      r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "no CSRF token on the page"
-    return match.group(1) or match.group(2)
 
 
 # --- CSRF ---------------------------------------------------------------------------------------
@@ -35,11 +29,7 @@ class TestCsrf:
 
     def _signed_in(self, app, username="alice"):
         client = app.test_client()
-        token = csrf_token_from(text_of(client.get("/login")))
-        response = client.post("/login", data={
-            "username": username, "password": PASSWORD, "csrf_token": token,
-        })
-        assert response.status_code == 302
+        assert login(client, username).status_code == 302
         return client
 
     def test_login_and_register_without_token_are_refused(self, app, client):
@@ -100,7 +90,7 @@ class TestCsrf:
         post = db.session.get(Post, outcome.post.id)
         assert post.body_markdown == "original" and post.status == "published"
         # And with the page's token it goes through.
-        token = csrf_token_from(text_of(client.get(f"/t/{outcome.thread.id}")))
+        token = csrf_token_in(text_of(client.get(f"/t/{outcome.thread.id}")))
         response = client.post(f"/p/{outcome.post.id}/delete", data={"csrf_token": token})
         assert response.status_code == 302
 
@@ -271,8 +261,6 @@ def test_members_emails_never_appear_on_any_page(app, client):
 
 @pytest.mark.both_databases
 def test_signed_in_pages_and_every_api_answer_are_never_stored(app, client):
-    from tests.forum.moderation_fakes import api_token, login
-
     member = make_user("cache_member")
     moderator = make_user("cache_mod", role="moderator")
     thread = make_thread(member).thread

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from forum import screening
 from forum.extensions import db
@@ -18,8 +18,9 @@ from forum.models import (
     Thread,
     User,
 )
-from tests.factories import make_reply, make_thread, make_user
-from tests.forum.web import login
+from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.queries import QueryCounter
+from tests.support.web import login
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
 
@@ -129,21 +130,13 @@ def test_thread_page_needs_a_constant_number_of_queries(app, client):
         make_reply(repliers[n % 4], large.thread.id, f"large {n}")
     login(client, repliers[0].username)
 
-    statements: list[str] = []
-
-    def count_query(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count_query)
-    try:
-        counts = []
+    counts = []
+    with QueryCounter(db.engine) as queries:
         for thread_id in (small.thread.id, large.thread.id):
-            statements.clear()
+            queries.reset()
             db.session.expire_all()
             assert client.get(f"/t/{thread_id}").status_code == 200
-            counts.append(len(statements))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count_query)
+            counts.append(queries.count)
     assert counts[0] == counts[1], counts
     assert counts[0] <= 8
 

@@ -6,19 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from forum import posting, review
 from forum.extensions import db
 from forum.models import AuditEntry, ModerationCase, Post, PostStatus, User
-from tests.factories import make_reply, make_thread, make_user
-from tests.forum.moderation_fakes import (
-    FakePipeline,
-    UnavailablePipeline,
-    login,
-    post_form,
-    screened,
-)
+from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.fake_pipeline import FakePipeline, UnavailablePipeline, screened
+from tests.support.queries import count_queries
+from tests.support.web import login, post_form
 
 SHAMING = "Honestly you went back AGAIN, what did you expect?"
 
@@ -239,21 +235,6 @@ def test_queue_lanes_history_scores_and_escaped_highlight(app, people):
         '<script src="/static/js/forum.js" defer></script>', "")
 
 
-def _count_queries(app, fn) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        fn()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
-
-
 def test_queue_page_query_count_does_not_grow_with_the_queue(app, people):
     thread = make_thread(people["author"]).thread
     mod = app.test_client()
@@ -267,9 +248,9 @@ def test_queue_page_query_count_does_not_grow_with_the_queue(app, people):
                                 "please check")
 
     add_cases(2)
-    small = _count_queries(app, lambda: _page(mod, "/mod/"))
+    small = count_queries(db.engine, lambda: _page(mod, "/mod/"))
     add_cases(20)
-    large = _count_queries(app, lambda: _page(mod, "/mod/"))
+    large = count_queries(db.engine, lambda: _page(mod, "/mod/"))
     assert small == large, (small, large)
     assert small <= 12
 

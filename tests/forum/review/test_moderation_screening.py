@@ -15,8 +15,8 @@ from forum.models import (
     PostScreening,
     PostStatus,
 )
-from tests.factories import make_reply, make_thread, make_user
-from tests.forum.moderation_fakes import BrokenPipeline, FakePipeline, UnavailablePipeline, screened
+from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.fake_pipeline import BrokenPipeline, FakePipeline, UnavailablePipeline, screened
 
 SHAMING = "Honestly you went back AGAIN, what did you expect?"
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from forum import accounts
 from forum.extensions import db
 from forum.models import User
-from tests.factories import make_user
-from tests.forum.test_migrations import flask_command
+from tests.support.cli import flask_command
+from tests.support.factories import make_user
 
 PASSWORD = "a calm long passphrase"
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from forum import posting, screening
 from forum.extensions import db
 from forum.models import Post, PostStatus
-from tests.factories import make_reply, make_thread, make_user
-from tests.forum.web import login
+from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.queries import QueryCounter
+from tests.support.web import login
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
 
@@ -197,25 +198,17 @@ def test_thread_page_queries_stay_constant_with_many_edited_posts(app, client):
         for n in range(replies):
             outcome = make_reply(writers[n % 3], thread.id, f"reply {n}")
             posting.edit_post(writers[n % 3], outcome.post.id, f"reply {n}, edited")
-    statements: list[str] = []
-
-    def count_query(conn, cursor, statement, *args):
-        statements.append(statement)
-
     for member in (writers[0], make_user(role="moderator")):
         login(client, member.username)
         counts = []
-        event.listen(db.engine, "before_cursor_execute", count_query)
-        try:
+        with QueryCounter(db.engine) as queries:
             for thread in (small, large):
-                statements.clear()
+                queries.reset()
                 db.session.expire_all()
                 page = text_of(client.get(f"/t/{thread.id}"))
                 assert page.count("· edited") == (2 if thread is small else 30)
-                counts.append(len(statements))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count_query)
+                counts.append(queries.count)
         client.post("/logout")
         assert counts[0] == counts[1], counts
-        assert not any("post_revisions" in s for s in statements)
+        assert not any("post_revisions" in s for s in queries.statements)
 

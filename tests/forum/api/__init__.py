@@ -1,0 +1,1 @@
+"""Tests of forum/api/: the JSON API."""

@@ -1,0 +1,1 @@
+"""Tests of forum/cli/: the command line."""

@@ -1,0 +1,1 @@
+"""Tests of forum/digest/: composing and sending the email digest."""

@@ -1,0 +1,1 @@
+"""Tests of forum/web/: the pages."""
