@@ -20,7 +20,7 @@ from .errors import NotFound
 from .extensions import db
 from .markup import render_markdown
 from .models import Post, PostRevision, PostStatus, User
-from .reading import get_post, get_thread
+from .reading import get_post, get_thread, one_or_not_found
 
 NOT_FOUND = "That post's history doesn't exist or isn't visible to you."
 
@@ -50,14 +50,12 @@ def _post_for(viewer: User | None, post_id: int) -> Post:
     if viewer is None or not viewer.is_authenticated:
         raise NotFound(NOT_FOUND)
     if viewer.is_staff:
-        post = db.session.scalar(
+        return one_or_not_found(
             select(Post)
             .options(joinedload(Post.author), joinedload(Post.thread))
-            .where(Post.id == post_id, Post.status != PostStatus.DELETED.value)
+            .where(Post.id == post_id, Post.status != PostStatus.DELETED.value),
+            NOT_FOUND,
         )
-        if post is None:
-            raise NotFound(NOT_FOUND)
-        return post
     try:
         post = get_post(viewer, post_id)
         if post.author_id != viewer.id:

@@ -69,6 +69,14 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     return Page(items=list(result.items), page=page, pages=max(1, result.pages), total=result.total)
 
 
+def one_or_not_found(query: Select, message: str):
+    """The query's row, or NotFound(message) (a 404 page or API answer) when there is none."""
+    found = db.session.scalar(query)
+    if found is None:
+        raise NotFound(message)
+    return found
+
+
 @dataclass(frozen=True)
 class ThreadPage(Page[Thread]):
     """A page of threads with the reply count each one shows this viewer."""
@@ -118,10 +126,8 @@ def list_categories() -> list[Category]:
 
 
 def get_category(slug: str) -> Category:
-    category = db.session.scalar(select(Category).where(Category.slug == slug))
-    if category is None:
-        raise NotFound(f"There is no category called {slug!r}.")
-    return category
+    return one_or_not_found(select(Category).where(Category.slug == slug),
+                             f"There is no category called {slug!r}.")
 
 
 def list_threads(
@@ -143,14 +149,12 @@ def list_threads(
 
 
 def get_thread(viewer: User | None, thread_id: int) -> Thread:
-    thread = db.session.scalar(
+    return one_or_not_found(
         select(Thread)
         .options(joinedload(Thread.author), joinedload(Thread.category))
-        .where(Thread.id == thread_id, visible_threads_filter(viewer))
+        .where(Thread.id == thread_id, visible_threads_filter(viewer)),
+        "That thread doesn't exist or isn't visible to you.",
     )
-    if thread is None:
-        raise NotFound("That thread doesn't exist or isn't visible to you.")
-    return thread
 
 
 def thread_posts(viewer: User | None, thread: Thread, page: int, per_page: int) -> Page[Post]:
@@ -166,18 +170,16 @@ def thread_posts(viewer: User | None, thread: Thread, page: int, per_page: int) 
 
 
 def get_post(viewer: User | None, post_id: int) -> Post:
-    post = db.session.scalar(
+    return one_or_not_found(
         select(Post)
         .options(joinedload(Post.author), joinedload(Post.thread))
-        .where(Post.id == post_id, visible_posts_filter(viewer))
+        .where(Post.id == post_id, visible_posts_filter(viewer)),
+        "That post doesn't exist or isn't visible to you.",
     )
-    if post is None:
-        raise NotFound("That post doesn't exist or isn't visible to you.")
-    return post
 
 
 def user_by_username(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
-    if user is None:
-        raise NotFound(f"There is no member called {username!r}.")
-    return user
+    return one_or_not_found(
+        select(User).where(User.username_key == username.strip().lower()),
+        f"There is no member called {username!r}.",
+    )

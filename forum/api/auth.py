@@ -80,28 +80,24 @@ def require_staff() -> Response | None:
     return None
 
 
-def token_required(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any):
-        problem = require_member()
-        if problem is not None:
-            return problem
-        return view(*args, **kwargs)
+def _guarded(check: Callable[[], Response | None]) -> Callable[[Callable], Callable]:
+    """A view decorator that answers with `check()`'s response when it gives one."""
 
-    return wrapper
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any):
+            problem = check()
+            return problem if problem is not None else view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
-def token_optional(view: Callable) -> Callable:
-    """Anonymous callers are welcome; a token, when sent, must be valid."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any):
-        problem = _resolve_caller()
-        if problem is not None:
-            return problem
-        return view(*args, **kwargs)
-
-    return wrapper
+# A valid token is required.
+token_required = _guarded(require_member)
+# Anonymous callers are welcome; a token, when sent, must be valid.
+token_optional = _guarded(_resolve_caller)
 
 
 def no_store(response: Response) -> Response:

@@ -15,7 +15,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import NotFound
 from ..extensions import db
 from ..models import (
     LANE_ORDER,
@@ -30,6 +29,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..reading import one_or_not_found
 from ..screening import Screening, screening_off
 from .audit import audit
 from .nudges import follow_up
@@ -55,7 +55,7 @@ def open_case_for(post_id: int) -> ModerationCase | None:
 
 def get_case(case_id: int) -> ModerationCase:
     """A case with everything its page shows, loaded up front."""
-    case = db.session.scalar(
+    return one_or_not_found(
         select(ModerationCase)
         .options(
             joinedload(ModerationCase.post).joinedload(Post.author),
@@ -65,11 +65,9 @@ def get_case(case_id: int) -> ModerationCase:
             joinedload(ModerationCase.resolved_by),
             selectinload(ModerationCase.reports).joinedload(Report.reporter),
         )
-        .where(ModerationCase.id == case_id)
+        .where(ModerationCase.id == case_id),
+        "There is no such case.",
     )
-    if case is None:
-        raise NotFound("There is no such case.")
-    return case
 
 
 def record(post: Post, verdict: Screening, source: str | None = None) -> ModerationCase | None:

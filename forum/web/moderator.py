@@ -7,16 +7,7 @@ they parse the form, call a use case in forum/review/, flash what happened and r
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_fresh, login_user
 
 from .. import review
