@@ -6,6 +6,7 @@ Each public function is one transaction: it validates, screens, writes and commi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -115,8 +116,20 @@ def _screen(
     return verdict
 
 
-def _status_for(verdict: screening.Screening) -> str:
-    return PostStatus.PUBLISHED.value if verdict.decision == "publish" else PostStatus.HELD.value
+def _settle(post: Post, thread: Thread, verdict: screening.Screening, *,
+            now: datetime | None = None, edited: bool = False) -> PostOutcome:
+    """The last steps of every write: the post (stored held) goes public when screening passed
+    it, an edited one that did not pass goes back to the queue; the verdict is recorded, and
+    the use case's one commit follows."""
+    db.session.flush()
+    if verdict.decision == "publish":
+        visibility.publish(post, now or utcnow())  # no change when it was already published
+    elif edited:
+        # Hidden again until a moderator looks; the reply count follows what others see.
+        visibility.hold_again(post)
+    review.record(post, verdict)
+    db.session.commit()
+    return PostOutcome(post=post, thread=thread, screening=verdict)
 
 
 def create_thread(
@@ -150,12 +163,7 @@ def create_thread(
         body_html=render_markdown(body), status=PostStatus.HELD.value, created_at=now,
     )
     db.session.add_all([thread, post])
-    db.session.flush()
-    if _status_for(verdict) == PostStatus.PUBLISHED.value:
-        visibility.publish(post, now)
-    review.record(post, verdict)
-    db.session.commit()
-    return PostOutcome(post=post, thread=thread, screening=verdict)
+    return _settle(post, thread, verdict, now=now)
 
 
 def _is_blocked_by(user: User, other_id: int) -> bool:
@@ -188,12 +196,7 @@ def reply(
         body_html=render_markdown(body), status=PostStatus.HELD.value, created_at=utcnow(),
     )
     db.session.add(post)
-    db.session.flush()
-    if _status_for(verdict) == PostStatus.PUBLISHED.value:
-        visibility.publish(post, utcnow())
-    review.record(post, verdict)
-    db.session.commit()
-    return PostOutcome(post=post, thread=thread, screening=verdict)
+    return _settle(post, thread, verdict)
 
 
 def _reply_parent(viewer: User, thread: Thread, parent_post_id: int | None) -> Post | None:
@@ -233,15 +236,7 @@ def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = Fal
     post.body_markdown = body
     post.body_html = render_markdown(body)
     post.edited_at = utcnow()
-    db.session.flush()
-    if verdict.decision == "publish":
-        visibility.publish(post, utcnow())  # no change when it was already published
-    else:
-        # Hidden again until a moderator looks; the reply count follows what others see.
-        visibility.hold_again(post)
-    review.record(post, verdict)
-    db.session.commit()
-    return PostOutcome(post=post, thread=thread, screening=verdict)
+    return _settle(post, thread, verdict, edited=True)
 
 
 def delete_post(user: User, post_id: int) -> Post:
