@@ -176,15 +176,22 @@ def _tune_on_validation(args: argparse.Namespace) -> int:
     """Thresholds for a trained model, from its scores on the blind validation set."""
     from moderation import evaluation
     from moderation.models import load_community_model
+    from moderation.text import parse
 
-    path = Path(args.validation)
-    if "moderation-eval" in str(path):
+    paths = [Path(p) for p in args.validation]
+    if any("moderation-eval" in str(path) for path in paths):
         print("error: thresholds are never tuned on the dev sets", file=sys.stderr)
         return 2
-    rows = evaluation.load_rows(path)
+    rows = [row for path in paths for row in evaluation.load_rows(path)]
     model = load_community_model(args.model or default_model_path())
-    scores = model.predict([row.text for row in rows], [row.parent for row in rows])
-    suggested = evaluation.tune_thresholds(rows, [dict(s) for s in scores])
+    # The text the pipeline shows the model: the parsed plain text of post and parent.
+    scores = model.predict(
+        [parse(row.text).plain for row in rows],
+        [parse(row.parent).plain if row.parent else None for row in rows],
+    )
+    suggested = evaluation.tune_thresholds(
+        rows, [dict(s) for s in scores], source=f"validation ({', '.join(p.name for p in paths)})"
+    )
     print(json.dumps(suggested, indent=2))
     return 0
 
@@ -246,10 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--mode", choices=("finetune", "frozen"))
     sub.add_argument("--epochs", type=int)
     sub.add_argument("--scores", help="cache file for the out-of-fold scores (JSON)")
-    sub.add_argument("--validation", metavar="FILE",
-                     help="tune on a trained model's scores for this labelled file (the blind "
-                          "validation set, moderation/data/validation.jsonl) instead of "
-                          "cross-validation")
+    sub.add_argument(
+        "--validation",
+        metavar="FILE",
+        nargs="+",
+        help="tune on a trained model's scores for these labelled files (the blind "
+        "validation sets, moderation/data/validation*.jsonl) instead of "
+        "cross-validation",
+    )
     sub.add_argument("--model", help="checkpoint for --validation (default: $MODERATION_MODEL)")
     sub.set_defaults(func=cmd_tune)
 

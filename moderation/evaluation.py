@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from moderation.dataset import Row, load_rows
-from moderation.types import BENIGN, CRISIS, HARMFUL, TRAINING_LABELS, Decision, Item, Verdict
+from moderation.types import (
+    BENIGN,
+    CRISIS,
+    CRISIS_EMBEDDING,
+    HARMFUL,
+    TRAINING_LABELS,
+    Decision,
+    Item,
+    Verdict,
+)
 
 BATCH_SIZE = 64
 DETOXIFY_ALONE_THRESHOLD = 0.5
@@ -79,6 +88,18 @@ class Report:
         return self._ratio(self._sum([CRISIS], "flagged"), self._sum([CRISIS], "n"))
 
     @property
+    def benign_escalated_rate(self) -> float | None:
+        """Benign posts sent to the urgent crisis lane (target <= 0.02)."""
+        if not self.can_escalate:
+            return None
+        return self._ratio(self._sum(BENIGN, "escalated"), self._sum(BENIGN, "n"))
+
+    @property
+    def non_crisis_escalated(self) -> int:
+        """Rows other than crisis that were escalated (each costs a moderator's urgent look)."""
+        return sum(s.escalated for label, s in self.per_label.items() if label != CRISIS)
+
+    @property
     def category_accuracy(self) -> float | None:
         return self._ratio(self._sum(HARMFUL, "correct"), self._sum(HARMFUL, "flagged"))
 
@@ -90,6 +111,7 @@ class Report:
             "benign_false_positive_rate": self.benign_fpr,
             "crisis_recall": self.crisis_recall,
             "crisis_held_rate": self.crisis_held_rate,
+            "benign_escalated_rate": self.benign_escalated_rate,
             "category_accuracy": self.category_accuracy,
             "per_label": {label: vars(stats) for label, stats in self.per_label.items() if stats.n},
         }
@@ -167,6 +189,10 @@ def format_report(report: Report, targets: bool = True) -> str:
         if targets and value is not None:
             mark = f"   (target {target}: {'met' if ok(value) else 'NOT met'})"
         lines.append(f"{name:<38}{_pct(value):>7}{mark}")
+    if report.benign_escalated_rate is not None:
+        value = report.benign_escalated_rate
+        mark = f"   (target <= 0.02: {'met' if value <= 0.02 else 'NOT met'})" if targets else ""
+        lines.append(f"{'benign posts escalated':<38}{_pct(value):>7}{mark}")
     if report.crisis_held_rate is not None:
         lines.append(f"{'crisis posts held (should be low)':<38}{_pct(report.crisis_held_rate):>7}")
     lines.append("")
@@ -243,6 +269,10 @@ GUARD_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.50 .. 0.95
 MAX_BENIGN_FPR = 0.05  # the target; false positives beyond it cost extra
 FPR_WEIGHT = 1.5
 MIN_CRISIS_RECALL = 0.96
+# The crisis head's threshold (1.01: off, the community model's crisis score alone), and the
+# most extra benign escalations it may add on the validation rows (a fraction of them).
+HEAD_BENIGN_BUDGET = 0.01
+CRISIS_HEAD_GRID = (*(round(0.5 + 0.05 * i, 2) for i in range(10)), 0.97, 0.99, 1.01)
 
 
 def stratified_folds(labels: Sequence[str], folds: int, seed: int) -> list[list[int]]:
@@ -339,13 +369,14 @@ def tune_thresholds(
     *,
     rounds: int = 3,
     say: Callable[[str], None] = print,
+    source: str = "out-of-fold (training data)",
 ) -> dict[str, float]:
-    """Per-label thresholds that do best on out-of-fold scores (rules included).
+    """Per-label thresholds that do best on the given scores (rules included): out-of-fold
+    scores of the training data, or a trained model's scores on the validation sets.
 
     Harmful labels (and the bar for model-only evidence on a guarded post): coordinate
-    search over ``TUNE_GRID`` (``GUARD_GRID``) maximising ``_utility``. Crisis: the highest
-    threshold that keeps crisis recall at ``MIN_CRISIS_RECALL`` (escalating does not hide a
-    post, missing a crisis can cost a life).
+    search over ``TUNE_GRID`` (``GUARD_GRID``) maximising ``_utility``. Crisis: see
+    ``_crisis_thresholds`` (escalating does not hide a post; missing a crisis can cost a life).
     """
     from moderation.policy import DEFAULT_THRESHOLDS
     from moderation.rules import load_rules
@@ -381,12 +412,49 @@ def tune_thresholds(
         say(f"round {round_number}: utility {best:.4f}")
         if not changed:
             break
-    crisis_choice = min(TUNE_GRID)
-    for value in TUNE_GRID:
-        report = evaluate({**current, CRISIS: value})
-        if (report.crisis_recall or 0.0) >= MIN_CRISIS_RECALL:
-            crisis_choice = value
-    current[CRISIS] = crisis_choice
+    current.update(_crisis_thresholds(rows, scores, current, evaluate))
     final = evaluate(current)
-    say(format_report(final, targets=True).replace("== tune", "== out-of-fold (training data)"))
-    return {label: current[label] for label in (*HARMFUL, CRISIS, "guarded")}
+    say(format_report(final, targets=True).replace("== tune", f"== {source}"))
+    return {label: current[label] for label in (*HARMFUL, CRISIS, CRISIS_EMBEDDING, "guarded")}
+
+
+def _crisis_thresholds(
+    rows: Sequence[Row],
+    scores: Sequence[dict[str, float]],
+    current: dict[str, float],
+    evaluate: Callable[[dict[str, float]], Report],
+) -> dict[str, float]:
+    """The crisis thresholds: the community model's first, then the crisis head's.
+
+    Community model: the threshold with crisis recall at ``MIN_CRISIS_RECALL`` (else the
+    highest recall) that escalates the fewest other posts, the higher on a tie. Crisis head:
+    on the written validation sets it adds no recall the community model lacks, but on unseen
+    real writing frozen sentence embeddings ranked crisis posts better than the fine-tuned
+    model (AUC 0.97-0.98 against 0.90, issue 9). So it is kept as a second opinion at the
+    lowest threshold whose extra escalations of benign posts stay within
+    ``HEAD_BENIGN_BUDGET`` of the benign rows. Without head scores (an older model) it is off.
+    """
+    off = CRISIS_HEAD_GRID[-1]
+    best_key: tuple[float, ...] | None = None
+    crisis_value = min(TUNE_GRID)
+    for value in TUNE_GRID:
+        report = evaluate({**current, CRISIS: value, CRISIS_EMBEDDING: off})
+        recall = report.crisis_recall or 0.0
+        key = (min(recall, MIN_CRISIS_RECALL), -report.non_crisis_escalated, recall, value)
+        if best_key is None or key > best_key:
+            best_key, crisis_value = key, value
+    chosen = {CRISIS: crisis_value, CRISIS_EMBEDDING: off}
+    if not any(CRISIS_EMBEDDING in row for row in scores):
+        return chosen
+    benign_rows = sum(1 for row in rows if row.label in BENIGN)
+    base = evaluate({**current, **chosen})
+    base_escalated = _benign_escalated(base)
+    for head_value in sorted(CRISIS_HEAD_GRID):
+        report = evaluate({**current, CRISIS: crisis_value, CRISIS_EMBEDDING: head_value})
+        if _benign_escalated(report) - base_escalated <= HEAD_BENIGN_BUDGET * benign_rows:
+            return {CRISIS: crisis_value, CRISIS_EMBEDDING: head_value}
+    return chosen
+
+
+def _benign_escalated(report: Report) -> int:
+    return sum(report.per_label[label].escalated for label in BENIGN if label in report.per_label)

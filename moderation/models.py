@@ -28,10 +28,11 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from moderation import crisis_head
 from moderation.types import COMMUNITY_LABELS
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,12 @@ class ScoringModel:
         labels: Sequence[str] | None = None,
         uses_parent: bool = False,
         batch_size: int = BATCH_SIZE,
+        extra_scorers: Mapping[str, Any] | None = None,
     ) -> None:
         self.detox = detox
+        # Further scores computed beside the model's own, by name: objects with
+        # ``scores(texts) -> list[float]`` (the crisis head on frozen sentence embeddings).
+        self.extra_scorers = dict(extra_scorers or {})
         self.name = name
         self.version = version
         # Detoxify renames some classes ("toxic" -> "toxicity"); ``labels`` (same order as
@@ -146,7 +151,21 @@ class ScoringModel:
                         for label, value in row.items():
                             if value > merged[label]:
                                 merged[label] = value
+        self._add_extra_scores(segments, results)
         return [r if r is not None else {} for r in results]
+
+    def _add_extra_scores(
+        self,
+        segments: list[tuple[int, str, str | None]],
+        results: list[dict[str, float] | None],
+    ) -> None:
+        """Each extra scorer reads every window of the reply; a text's score is the maximum."""
+        for name, scorer in self.extra_scorers.items():
+            values = scorer.scores([seg[1] for seg in segments])
+            for (index, _chunk, _parent), value in zip(segments, values, strict=True):
+                merged = results[index]
+                if merged is not None and value > merged.get(name, float("-inf")):
+                    merged[name] = float(value)
 
     def chunks(self, text: str) -> list[str]:
         """The text split into windows the model reads whole (the text itself if it fits)."""
@@ -235,6 +254,7 @@ def clear_cache() -> None:
     """Forget every loaded model (tests; or after retraining in a long-lived process)."""
     with _cache_lock:
         _cache.clear()
+        _encoders.clear()
 
 
 def load_community_model(path: str | os.PathLike[str]) -> ScoringModel:
@@ -329,6 +349,8 @@ def _load_checkpoint_file(
         )
     extra = checkpoint.get("nocontact") if isinstance(checkpoint.get("nocontact"), dict) else {}
     uses_parent = extra.get("input") == "reply+parent"
+    stored_head = extra.get(crisis_head.HEAD_KEY) if expect_labels is not None else None
+    encoder_folder = str(checkpoint["config"]["arch"]["args"]["model_type"])
     del checkpoint  # the validation copy; Detoxify reads the file itself
 
     from detoxify import Detoxify
@@ -348,7 +370,42 @@ def _load_checkpoint_file(
         # The community model keeps its own names ("toxic"); Unitary's keep Detoxify's.
         labels=classes if expect_labels is not None else None,
         uses_parent=uses_parent,
+        extra_scorers=_load_crisis_head(file, stored_head, encoder_folder),
     )
+
+
+def _load_crisis_head(file: Path, stored: Any, encoder_folder: str) -> dict[str, Any]:
+    """The checkpoint's crisis head as {score name: head}; {} when it has none."""
+    if stored is None:
+        return {}
+    if not isinstance(stored, dict):
+        raise ModelUnavailable(f"checkpoint {file}: its crisis head is not a mapping")
+    try:
+        with _quiet_transformers():
+            encoder = _sentence_encoder(encoder_folder)
+        head = crisis_head.CrisisHead(
+            encoder, crisis_head.HeadWeights.from_dict(stored, dimensions=encoder.dimensions)
+        )
+    except crisis_head.HeadError as exc:
+        raise ModelUnavailable(f"checkpoint {file}: {exc}") from exc
+    except Exception as exc:
+        raise ModelUnavailable(
+            f"checkpoint {file}: the crisis head's encoder {encoder_folder} could not be "
+            f"loaded ({type(exc).__name__}: {exc})"
+        ) from exc
+    return {crisis_head.SCORE_NAME: head}
+
+
+_encoders: dict[str, Any] = {}
+
+
+def _sentence_encoder(folder: str) -> Any:
+    """One frozen sentence encoder per folder per process (callers hold _cache_lock)."""
+    encoder = _encoders.get(folder)
+    if encoder is None:
+        encoder = crisis_head.SentenceEncoder(folder)
+        _encoders[folder] = encoder
+    return encoder
 
 
 def _read_checkpoint_safely(file: Path) -> dict[str, Any]:

@@ -11,10 +11,29 @@ from __future__ import annotations
 import random
 import string
 
-TAGS = ("#nc", "#nocontact", "#lowcontact", "#survivor", "#family", "#boundaries", "#day1",
-        "#cptsd", "#selfcare", "#vent", "#adviceneeded", "#update")
-EDIT_NOTES = ("edit: fixed a word", "EDIT: thank you all", "edit - sorry it's long",
-              "edit: spelling", "Edit: added a bit", "ETA: thanks for reading", "edit: words")
+TAGS = (
+    "#nc",
+    "#nocontact",
+    "#lowcontact",
+    "#survivor",
+    "#family",
+    "#boundaries",
+    "#day1",
+    "#cptsd",
+    "#selfcare",
+    "#vent",
+    "#adviceneeded",
+    "#update",
+)
+EDIT_NOTES = (
+    "edit: fixed a word",
+    "EDIT: thank you all",
+    "edit - sorry it's long",
+    "edit: spelling",
+    "Edit: added a bit",
+    "ETA: thanks for reading",
+    "edit: words",
+)
 TRAILERS = ("💜", "❤️", "🙏", "lol", ".", "!!", "x", "...", ":)", "ugh", "🫂", "sorry")
 
 
@@ -28,9 +47,9 @@ def _typo(text: str, rng: random.Random) -> str:
     j = rng.randrange(1, len(word) - 1)
     kind = rng.randrange(3)
     if kind == 0:  # swap two letters
-        word = word[:j - 1] + word[j] + word[j - 1] + word[j + 1:]
+        word = word[: j - 1] + word[j] + word[j - 1] + word[j + 1 :]
     elif kind == 1:  # drop a letter
-        word = word[:j] + word[j + 1:]
+        word = word[:j] + word[j + 1 :]
     else:  # double a letter
         word = word[:j] + word[j] + word[j:]
     words[i] = word

@@ -38,21 +38,33 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from moderation.text import ParsedText, addressed_text
-from moderation.types import CRISIS, HARMFUL, Action, Decision, Item, RuleHit, Verdict
+from moderation.types import (
+    CRISIS,
+    CRISIS_EMBEDDING,
+    HARMFUL,
+    Action,
+    Decision,
+    Item,
+    RuleHit,
+    Verdict,
+)
 
-# Defaults chosen by `python -m moderation tune --validation moderation/data/validation.jsonl`:
-# the shipped model's scores on the blind validation set (450 rows, written before and apart
-# from the training data), rules included; never tuned on the dev sets.
+# Defaults chosen by `python -m moderation tune --validation moderation/data/validation.jsonl
+# moderation/data/validation-2.jsonl`: the shipped model's scores on the two blind validation
+# sets (840 rows, written apart from the training data), rules included; never tuned on the
+# dev sets. The crisis head's threshold follows the rule in evaluation._crisis_thresholds.
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "nc_shaming": 0.85,
-    "victim_blaming": 0.6,
+    "victim_blaming": 0.55,
     "guilt_tripping": 0.8,
     "darvo": 0.7,
-    "invalidation": 0.55,
-    "toxic": 0.55,
-    "crisis": 0.75,
+    "invalidation": 0.75,
+    "toxic": 0.85,
+    "crisis": 0.2,
+    # the crisis head on frozen sentence embeddings (either score escalates)
+    CRISIS_EMBEDDING: 0.9,
     # model-only harmful evidence when a publish_guard rule matched (or the post is a crisis)
-    "guarded": 0.5,
+    "guarded": 0.65,
     # Detoxify on the writer's words to the reader, with nothing else
     "toxicity_alone": 0.97,
     # Detoxify score that makes a borderline community "toxic" score count ...
@@ -188,6 +200,10 @@ def decide(
     if crisis_score is not None and crisis_score >= limits[CRISIS]:
         escalate = True
         reasons.append(f"crisis: community model {CRISIS} {_fmt(crisis_score)}")
+    embedding_score = scores.get(CRISIS_EMBEDDING) if community_scores else None
+    if embedding_score is not None and embedding_score >= limits[CRISIS_EMBEDDING]:
+        escalate = True
+        reasons.append(f"crisis: sentence-embedding crisis head {_fmt(embedding_score)}")
 
     # --- harmful evidence ----------------------------------------------------------------
     evidence: dict[str, float] = {}  # label -> strength (for choosing the category)

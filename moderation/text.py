@@ -378,8 +378,9 @@ def split_quoted(plain: str) -> ParsedText:
             spans.append((start, end, "quotation"))
 
     for match in _TRAILING_ATTRIBUTION.finditer(plain):
-        line_start = max(plain.rfind("\n", 0, match.start()) + 1,
-                         match.start() - MAX_REPORTED_CHARS)
+        line_start = max(
+            plain.rfind("\n", 0, match.start()) + 1, match.start() - MAX_REPORTED_CHARS
+        )
         head = plain[line_start : match.start()]
         ends = [m.end() for m in _SENTENCE_END.finditer(head)]
         begin = line_start + (ends[-1] if ends else 0)

@@ -42,10 +42,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from moderation import crisis_head
 from moderation.dataset import Row, load_rows
 from moderation.noise import add_noise
 from moderation.text import to_plain_text
-from moderation.types import BENIGN, COMMUNITY_LABELS, TRAINING_LABELS
+from moderation.types import BENIGN, COMMUNITY_LABELS, CRISIS, TRAINING_LABELS
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "train.jsonl"
 DEFAULT_MODEL_PATH = "instance/moderation/community.ckpt"
@@ -172,11 +173,13 @@ def train(
     model, _tokenizer, losses = fit(
         examples, mode=mode, epochs=epochs, seed=seed, use_parent=use_parent, progress=progress
     )
+    head = fit_crisis_head(examples, digest, seed=seed, progress=progress)
     out = Path(out_path)
     save_checkpoint(
         model,
         out,
         meta={
+            crisis_head.HEAD_KEY: head,
             "data_sha256": digest,
             "mode": mode,
             "epochs": epochs,
@@ -226,8 +229,9 @@ def fit(
 
         def noisy(index: int, rng: random.Random):
             example = examples[index]
-            return _encode(tokenizer, replace(example, text=add_noise(example.text, rng)),
-                           use_parent)
+            return _encode(
+                tokenizer, replace(example, text=add_noise(example.text, rng)), use_parent
+            )
 
         labels = torch.tensor(targets(examples), dtype=torch.float32)
         pos_weight = _pos_weight(labels)
@@ -248,8 +252,7 @@ def fit(
     return model, tokenizer, losses
 
 
-def _finetune(model, tokenizer, encoded, labels, pos_weight, epochs, seed, progress,
-              noisy=None):
+def _finetune(model, tokenizer, encoded, labels, pos_weight, epochs, seed, progress, noisy=None):
     import torch
     from transformers import get_linear_schedule_with_warmup
 
@@ -346,6 +349,41 @@ def _train_frozen(model, tokenizer, encoded, labels, pos_weight, epochs, seed, p
     return losses
 
 
+def fit_crisis_head(
+    examples: Sequence[Row], digest: str, *, seed: int = DEFAULT_SEED, progress: Progress = print
+) -> dict[str, Any]:
+    """Fit the crisis head (``moderation.crisis_head``) on the rows; its stored form."""
+    started = time.monotonic()
+    with _deterministic(seed):
+        encoder = crisis_head.SentenceEncoder(encoder_dir())
+        _say(progress, f"crisis head: embedding {len(examples)} rows with the frozen encoder")
+        vectors = encoder.embed([to_plain_text(e.text) for e in examples])
+        weights = crisis_head.fit_head(
+            vectors, [1.0 if e.label == CRISIS else 0.0 for e in examples]
+        )
+    _say(progress, f"crisis head fitted in {time.monotonic() - started:.0f} s")
+    return weights.to_dict(data_sha256=digest, rows=len(examples))
+
+
+def add_crisis_head(
+    path: Path | str, data_paths: Sequence[Path | str], *, progress: Progress = print
+) -> None:
+    """Refit only the crisis head of an existing checkpoint (its other weights are kept)."""
+    import torch
+
+    paths = [Path(p) for p in data_paths]
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    meta = checkpoint.get("nocontact") or {}
+    head = fit_crisis_head(
+        load_examples(paths),
+        data_sha256(paths),
+        seed=int(meta.get("seed", DEFAULT_SEED)),
+        progress=progress,
+    )
+    checkpoint["nocontact"] = {**meta, crisis_head.HEAD_KEY: head}
+    _write_atomically(checkpoint, Path(path))
+
+
 def predict_examples(model: Any, tokenizer: Any, examples: Sequence[Row], use_parent: bool):
     """Probabilities (list of rows over COMMUNITY_LABELS) for examples, for evaluation."""
     import torch
@@ -367,7 +405,6 @@ def predict_examples(model: Any, tokenizer: Any, examples: Sequence[Row], use_pa
 
 def save_checkpoint(model: Any, out_path: Path, *, meta: dict[str, Any]) -> None:
     """Write a Detoxify-format checkpoint atomically (temporary file, fsync, rename)."""
-    import torch
 
     checkpoint = {
         "config": {
@@ -384,6 +421,12 @@ def save_checkpoint(model: Any, out_path: Path, *, meta: dict[str, Any]) -> None
         "state_dict": {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()},
         "nocontact": {**meta, "encoder": "sentence-transformers/all-MiniLM-L6-v2"},
     }
+    _write_atomically(checkpoint, out_path)
+
+
+def _write_atomically(checkpoint: dict[str, Any], out_path: Path) -> None:
+    import torch
+
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
     try:
@@ -439,6 +482,9 @@ def ensure_community_model(
     out.parent.mkdir(parents=True, exist_ok=True)
     with _file_lock(out.with_name(out.name + ".lock")):
         if _is_current(out, wanted):
+            if not _head_is_current(out, wanted["data_sha256"]):
+                _say(progress, f"adding the crisis head to {out}")
+                add_crisis_head(out, paths, progress=progress)
             _say(progress, f"community model up to date: {out}")
             return out
         _say(progress, f"building community model {out} (missing or data changed)")
@@ -461,6 +507,15 @@ def _is_current(out: Path, wanted: dict[str, Any]) -> bool:
     if meta is None or not Path(str(meta.get("model_type"))).is_dir():
         return False
     return all(meta.get(key) == value for key, value in wanted.items())
+
+
+def _head_is_current(out: Path, digest: str) -> bool:
+    head = (checkpoint_meta(out) or {}).get(crisis_head.HEAD_KEY)
+    return (
+        isinstance(head, dict)
+        and head.get("recipe") == crisis_head.HEAD_RECIPE
+        and head.get("data_sha256") == digest
+    )
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ COMMUNITY_LABELS: tuple[str, ...] = (*HARMFUL, "crisis")
 BENIGN: tuple[str, ...] = ("supportive", "neutral")
 TRAINING_LABELS: tuple[str, ...] = (*BENIGN, *COMMUNITY_LABELS)
 CRISIS = "crisis"
+# The crisis head's score on frozen sentence embeddings (moderation.crisis_head), reported
+# beside the community model's own labels.
+CRISIS_EMBEDDING = "crisis_embedding"
 
 
 class Decision(StrEnum):

@@ -23,6 +23,7 @@ TEST_THRESHOLDS = {
     "invalidation": 0.5,
     "toxic": 0.5,
     "crisis": 0.5,
+    "crisis_embedding": 0.5,
     "guarded": 0.85,
     "toxicity_alone": 0.97,
     "toxicity_support": 0.7,

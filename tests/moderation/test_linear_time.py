@@ -38,12 +38,16 @@ OTHER_INPUTS = {
 
 
 def _seconds_to_screen(pipeline, text: str) -> float:
+    """CPU seconds this thread spent screening the text, the least of three runs: the work
+    itself, not the time other processes on a busy machine took from it."""
     screen_one(pipeline, "warm up")
-    started = time.perf_counter()
-    verdict = screen_one(pipeline, text)
-    elapsed = time.perf_counter() - started
-    assert verdict.decision in set(Decision)
-    return elapsed
+    runs = []
+    for _ in range(3):
+        started = time.thread_time()
+        verdict = screen_one(pipeline, text)
+        runs.append(time.thread_time() - started)
+        assert verdict.decision in set(Decision)
+    return min(runs)
 
 
 @pytest.mark.parametrize("name", list(HOSTILE_INPUTS))

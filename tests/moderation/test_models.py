@@ -15,7 +15,7 @@ import pytest
 
 from moderation import models
 from moderation.models import ModelUnavailable, ScoringModel
-from moderation.types import COMMUNITY_LABELS
+from moderation.types import COMMUNITY_LABELS, CRISIS_EMBEDDING
 from tests.moderation.model_fixtures import (
     DETOXIFY_LABELS,
     build_albert_checkpoint,
@@ -407,7 +407,8 @@ def test_community_checkpoint_loads_through_detoxify(community_path):
     ours = model.predict(texts)
     theirs = detox_columns(plain, texts)
     for i, row in enumerate(ours):
-        assert list(row) == list(COMMUNITY_LABELS)
+        # The model's own labels, then the crisis head's score stored in the same file.
+        assert list(row) == [*COMMUNITY_LABELS, CRISIS_EMBEDDING]
         for label, name in zip(COMMUNITY_LABELS, plain.class_names, strict=True):
             assert row[label] == pytest.approx(theirs[name][i], abs=1e-5)
 

@@ -7,7 +7,15 @@ import pytest
 from moderation.policy import DEFAULT_THRESHOLDS, GENERAL_SCORE_KEY, NUDGES, decide
 from moderation.rules import load_rules
 from moderation.text import parse
-from moderation.types import COMMUNITY_LABELS, CRISIS, HARMFUL, Decision, Item, RuleHit
+from moderation.types import (
+    COMMUNITY_LABELS,
+    CRISIS,
+    CRISIS_EMBEDDING,
+    HARMFUL,
+    Decision,
+    Item,
+    RuleHit,
+)
 from tests.moderation.conftest import TEST_THRESHOLDS
 
 RULES = load_rules()
@@ -112,6 +120,17 @@ def test_crisis_model_score_escalates():
     verdict = run("Everything is grey lately.", scores(crisis=0.7))
     assert verdict.escalate and verdict.decision is Decision.PUBLISH
     assert "crisis: community model crisis 0.70" in verdict.reasons
+
+
+def test_crisis_head_score_escalates_on_its_own_threshold():
+    text = "Everything is grey lately."
+    verdict = run(text, {**scores(), CRISIS_EMBEDDING: 0.6})
+    assert verdict.escalate and verdict.decision is Decision.PUBLISH
+    assert verdict.category == CRISIS
+    assert "crisis: sentence-embedding crisis head 0.60" in verdict.reasons
+    below = run(text, {**scores(), CRISIS_EMBEDDING: 0.6}, thresholds={CRISIS_EMBEDDING: 0.7})
+    assert not below.escalate
+    assert not run(text).escalate  # a model without the head: no score, no escalation
 
 
 def test_crisis_that_is_also_harmful_is_held_and_escalated():

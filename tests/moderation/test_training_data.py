@@ -12,6 +12,7 @@ TRAIN_PATH = REPO_ROOT / "moderation" / "data" / "train.jsonl"
 EVAL_DIR = REPO_ROOT.parent / "shared" / "moderation-eval"
 EVAL_PATHS = (EVAL_DIR / "dev.jsonl", EVAL_DIR / "dev-real.jsonl")
 VALIDATION_PATH = REPO_ROOT / "moderation" / "data" / "validation.jsonl"
+SECOND_VALIDATION_PATH = REPO_ROOT / "moderation" / "data" / "validation-2.jsonl"
 
 FIELDS = ["id", "parent", "text", "label", "note"]
 LABELS = {
@@ -101,14 +102,30 @@ def test_no_overlap_with_the_evaluation_sets(rows):
         # never in a user's clone: only this check needs them.
         pytest.skip(f"evaluation sets not found ({', '.join(missing)}); this check needs ../shared")
     eval_texts = {_fold(row["text"]) for path in EVAL_PATHS for row in _load(path)}
-    overlap = [row["id"] for row in rows if _fold(row["text"]) in eval_texts]
+    ours = [*rows, *_load(VALIDATION_PATH), *_load(SECOND_VALIDATION_PATH)]
+    overlap = [row["id"] for row in ours if _fold(row["text"]) in eval_texts]
     assert overlap == []
 
 
-def test_no_overlap_with_the_validation_set(rows):
-    validation = {_fold(row["text"]) for row in _load(VALIDATION_PATH)}
+@pytest.mark.parametrize("path", [VALIDATION_PATH, SECOND_VALIDATION_PATH], ids=lambda p: p.name)
+def test_no_overlap_with_the_validation_sets(rows, path):
+    validation = {_fold(row["text"]) for row in _load(path)}
     overlap = [row["id"] for row in rows if _fold(row["text"]) in validation]
     assert overlap == []
+
+
+def test_the_second_validation_set_is_well_formed_and_apart_from_the_first():
+    rows = _load(SECOND_VALIDATION_PATH)
+    assert len(rows) >= 350
+    numbers = [int(row["id"].removeprefix("vb-")) for row in rows]
+    assert numbers == sorted(set(numbers)) and all(row["id"].startswith("vb-") for row in rows)
+    for row in rows:
+        assert list(row) == FIELDS, row["id"]
+        assert row["label"] in LABELS, row["id"]
+    counts = Counter(row["label"] for row in rows)
+    assert set(counts) == LABELS and min(counts.values()) >= 25
+    first = {_fold(row["text"]) for row in _load(VALIDATION_PATH)}
+    assert len({_fold(row["text"]) for row in rows} - first) == len(rows)
 
 
 def test_validation_set_is_well_formed():
