@@ -175,7 +175,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 def _tune_on_validation(args: argparse.Namespace) -> int:
     """Thresholds for a trained model, from its scores on the blind validation set."""
     from moderation import evaluation
-    from moderation.models import load_community_model
+    from moderation.models import ModelUnavailable, load_community_model
     from moderation.text import parse
 
     paths = [Path(p) for p in args.validation]
@@ -183,7 +183,11 @@ def _tune_on_validation(args: argparse.Namespace) -> int:
         print("error: thresholds are never tuned on the dev sets", file=sys.stderr)
         return 2
     rows = [row for path in paths for row in evaluation.load_rows(path)]
-    model = load_community_model(args.model or default_model_path())
+    try:
+        model = load_community_model(args.model or default_model_path())
+    except ModelUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     # The text the pipeline shows the model: the parsed plain text of post and parent.
     scores = model.predict(
         [parse(row.text).plain for row in rows],

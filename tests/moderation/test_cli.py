@@ -304,6 +304,17 @@ def test_tune_refuses_the_dev_sets(tmp_path):
     assert main(["tune", "--validation", str(dev)]) == 2
 
 
+def test_tune_on_validation_without_a_model_says_why(tmp_path, capsys):
+    from moderation.__main__ import main
+
+    rows = tmp_path / "validation.jsonl"
+    rows.write_text('{"id": "v1", "parent": null, "text": "hi", "label": "neutral", "note": "-"}\n',
+                    encoding="utf-8")
+    missing = tmp_path / "none.ckpt"
+    assert main(["tune", "--validation", str(rows), "--model", str(missing)]) == 2
+    assert f"error: checkpoint not found: {missing}" in capsys.readouterr().err
+
+
 def test_tune_thresholds_on_out_of_fold_scores_keeps_false_positives_low():
     from moderation.evaluation import Row, tune_thresholds
 
