@@ -102,7 +102,7 @@ def build_forum(url: str, workdir: Path, clients: int) -> list[int]:
         db.create_all()
         ensure_default_categories()
         db.session.commit()
-        members = [accounts.create_user(f"bench_{n}", f"bench{n}@load.test", PASSWORD)
+        members = [accounts.create_user(f"bench_{n}", f"bench{n}@load.test", PASSWORD, verified=True)
                    for n in range(clients)]
         threads = [posting.create_thread(members[n % clients], "going-no-contact",
                                          f"Check-in thread {n}", "How is everyone doing today?")

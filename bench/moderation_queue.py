@@ -105,11 +105,11 @@ def queue_query_counts() -> bool:
             db.create_all()
             ensure_default_categories()
             db.session.commit()
-            members = [accounts.create_user(f"bench_{n}", f"b{n}@bench.invalid", PASSWORD)
+            members = [accounts.create_user(f"bench_{n}", f"b{n}@bench.invalid", PASSWORD, verified=True)
                        for n in range(25)]
             member_ids = [member.id for member in members]
-            reporter_id = accounts.create_user("reporter", "r@bench.invalid", PASSWORD).id
-            accounts.create_user("bench_mod", "m@bench.invalid", PASSWORD, role="moderator")
+            reporter_id = accounts.create_user("reporter", "r@bench.invalid", PASSWORD, verified=True).id
+            accounts.create_user("bench_mod", "m@bench.invalid", PASSWORD, role="moderator", verified=True)
             thread_id = posting.create_thread(members[0], "going-no-contact", "Bench thread",
                                               "Opening post.").thread.id
         client = app.test_client()

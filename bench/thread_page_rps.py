@@ -53,7 +53,7 @@ def build_database(workdir: Path) -> tuple[str, int, str]:
         ensure_default_categories()
         db.session.commit()
         members = [
-            accounts.create_user(f"bench_member_{n}", f"member{n}@bench.test", "bench password")
+            accounts.create_user(f"bench_member_{n}", f"member{n}@bench.test", "bench password", verified=True)
             for n in range(8)
         ]
         outcome = posting.create_thread(

@@ -32,9 +32,9 @@ def build(app) -> dict[int, int]:
     ensure_default_categories()
     db.session.commit()
     members = [
-        accounts.create_user(f"bench_{n}", f"bench_{n}@bench.invalid", PASSWORD) for n in range(5)
+        accounts.create_user(f"bench_{n}", f"bench_{n}@bench.invalid", PASSWORD, verified=True) for n in range(5)
     ]
-    accounts.create_user("reader", "reader@bench.invalid", PASSWORD)
+    accounts.create_user("reader", "reader@bench.invalid", PASSWORD, verified=True)
     threads = {}
     for size in SIZES:
         outcome = posting.create_thread(

@@ -18,7 +18,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     register_config(app, config or {})
+    register_proxies(app)
     register_input_boundary(app)
+    register_after_response(app)
     register_extensions(app)
     register_pages(app)
     register_api(app)
@@ -31,6 +33,22 @@ def register_config(app: Flask, overrides: dict[str, Any]) -> None:
 
     app.config.update(load_config(Path(app.instance_path)))
     app.config.update(overrides)
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind FORUM_TRUSTED_PROXIES proxies, believe their X-Forwarded-For/-Proto/-Host, so
+    rate limits see each visitor's own address (not the proxy's) and links use https."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_after_response(app: Flask) -> None:
+    from . import after_response
+
+    after_response.register(app)
 
 
 def register_input_boundary(app: Flask) -> None:

@@ -1,4 +1,9 @@
-"""Use cases for accounts: registration, sign-in checks, API tokens, settings."""
+"""Use cases for accounts: registration, sign-in checks, API tokens, settings.
+
+Registration answers the same way whether or not the email address already has an account
+(`register`): the password is hashed on both paths, and the email that follows (a link to
+confirm the address, or "you already have an account") goes out after the answer.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,18 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from . import account_mail, email_links, passwords, sign_ins
+from .after_response import defer
 from .errors import Conflict, InvalidInput
 from .extensions import db
 from .models import ApiToken, DigestFrequency, Role, User, utcnow
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,30}[A-Za-z0-9_]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-PASSWORD_MIN, PASSWORD_MAX = 10, 256
+PASSWORD_MIN, PASSWORD_MAX = passwords.PASSWORD_MIN, passwords.PASSWORD_MAX
 RESERVED_USERNAMES = {"admin", "moderator", "mod", "staff", "system", "forum", "support"}
 
 
@@ -36,42 +43,88 @@ def validate_email(email: object) -> str:
     return email.strip().lower()
 
 
-def validate_password(password: object) -> str:
-    if not isinstance(password, str) or not (PASSWORD_MIN <= len(password) <= PASSWORD_MAX):
-        raise InvalidInput(
-            f"Passwords need at least {PASSWORD_MIN} characters.", field="password"
-        )
-    return password
+def validate_password(password: object, username: str | None = None,
+                      email: str | None = None) -> str:
+    return passwords.check_password(password, username, email)
 
 
-def create_user(
-    username: str, email: str, password: str, role: str = Role.MEMBER.value,
-    allow_reserved: bool = False,
-) -> User:
-    """Create a member (registration, the CLI, the demo data). Commits once."""
+def _checked_new_account(username: object, email: object, password: object, role: str,
+                         allow_reserved: bool) -> tuple[str, str, str]:
     username = validate_username(username)
     email = validate_email(email)
-    password = validate_password(password)
+    password = validate_password(password, username, email)
     if role not in {r.value for r in Role}:
         raise InvalidInput(f"Unknown role {role!r}; use member, moderator or admin.", field="role")
     key = username.lower()
     if key in RESERVED_USERNAMES and not allow_reserved:
         raise InvalidInput("That username is reserved. Please pick another.", field="username")
     if db.session.scalar(select(User.id).where(User.username_key == key)) is not None:
+        # Usernames are public anyway: saying it is taken tells nobody anything new.
         raise Conflict("That username is taken. Please pick another.", field="username")
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        # Deliberately the same shape as other errors, without confirming whose address it is.
-        raise Conflict("That email address can't be used. Try another, or sign in.", field="email")
-    user = User(username=username, username_key=key, email=email, role=role,
-                digest_frequency=DigestFrequency.WEEKLY.value, created_at=utcnow())
+    return username, email, password
+
+
+def _insert(username: str, email: str, password: str, role: str, verified: bool) -> User:
+    user = User(username=username, username_key=username.lower(), email=email, role=role,
+                digest_frequency=DigestFrequency.WEEKLY.value, created_at=utcnow(),
+                email_verified_at=utcnow() if verified else None)
     user.set_password(password)
     db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def create_user(
+    username: str, email: str, password: str, role: str = Role.MEMBER.value,
+    allow_reserved: bool = False, verified: bool = False,
+) -> User:
+    """Create an account directly (the CLI, the demo data, tests). Commits once.
+
+    Unlike `register`, it says plainly when the email address is in use: the operator
+    running it already knows the member list.
+    """
+    username, email, password = _checked_new_account(username, email, password, role,
+                                                     allow_reserved)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("That email address already has an account.", field="email")
     try:
-        db.session.commit()
+        return _insert(username, email, password, role, verified)
     except IntegrityError as exc:  # a concurrent registration won the race
         db.session.rollback()
         raise Conflict("That username or email can't be used. Please pick another.") from exc
-    return user
+
+
+def register(username: object, email: object, password: object) -> None:
+    """Sign-up from the page: the same answer whether or not the address has an account.
+
+    Raises InvalidInput / Conflict only for what the person typed (a bad or taken username,
+    a weak password, a malformed address). Otherwise the account is created unverified and a
+    confirmation link follows by email; or, when the address already has an account, nothing
+    is created and its owner is told by email how to sign in or reset. Both paths hash the
+    password (the slow part), so the answer does not reveal the difference by its time.
+    """
+    username, email, password = _checked_new_account(username, email, password,
+                                                     Role.MEMBER.value, False)
+    if db.session.scalar(select(User.id).where(User.email == email)) is None:
+        try:
+            user = _insert(username, email, password, Role.MEMBER.value, verified=False)
+        except IntegrityError:
+            db.session.rollback()  # a concurrent sign-up took the name or the address
+            if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
+                raise Conflict("That username is taken. Please pick another.",
+                               field="username") from None
+        else:
+            email_links.send_verification(user)
+            return
+    else:
+        User(password_hash="").set_password(password)
+    defer(lambda: account_mail.send(account_mail.already_registered(email)))
+
+
+def mark_verified(user: User) -> None:
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.session.commit()
 
 
 def authenticate(username: object, password: object) -> User | None:
@@ -79,12 +132,16 @@ def authenticate(username: object, password: object) -> User | None:
         return None
     user = db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
     if user is None:
-        # Spend the same hashing time as a real check, so timing doesn't reveal usernames.
-        User(password_hash="").set_password(password)
+        spend_hashing_time(password)
         return None
     if not user.check_password(password) or not user.is_active:
         return None
     return user
+
+
+def spend_hashing_time(password: str) -> None:
+    """The time of a real password check, so timing doesn't reveal which usernames exist."""
+    User(password_hash="").set_password(password if isinstance(password, str) else "")
 
 
 def _hash_token(token: str) -> str:
@@ -138,8 +195,12 @@ def set_digest_frequency(user: User, frequency: object) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password; every other session, remember-me cookie and API token ends."""
     if not user.check_password(current or ""):
         raise InvalidInput("Your current password doesn't match.", field="current_password")
-    user.set_password(validate_password(new))
-    user.session_version += 1
+    user.set_password(validate_password(new, user.username, user.email))
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1))
     db.session.commit()
+    db.session.refresh(user)
+    sign_ins.keep_only(user)

@@ -47,6 +47,12 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
             raise ConfigError("FORUM_SECRET_KEY is required when FORUM_ENV=production")
         secret = _development_secret(instance_path)
 
+    trusted_proxies = env.get("FORUM_TRUSTED_PROXIES", "0").strip() or "0"
+    if not trusted_proxies.isdigit() or int(trusted_proxies) > 10:
+        raise ConfigError(
+            f"FORUM_TRUSTED_PROXIES must be a whole number from 0 to 10, not {trusted_proxies!r}"
+        )
+
     database_url = env.get("FORUM_DATABASE_URL") or f"sqlite:///{instance_path / 'forum.db'}"
     production = forum_env == "production"
     return {
@@ -69,14 +75,29 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "MODERATION_SCREENING": env.get("FORUM_MODERATION_SCREENING", "pipeline"),
         "RATELIMIT_STORAGE_URI": env.get("FORUM_RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_ENABLED": _env_bool(env.get("FORUM_RATELIMIT_ENABLED"), default=True),
+        # Several forums (or test runs) can share one Redis: each keeps its own counters.
+        "RATELIMIT_KEY_PREFIX": env.get("FORUM_RATELIMIT_KEY_PREFIX", "forum"),
+        # If Redis goes away, count in each worker's memory rather than answer 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_LOGIN": env.get("FORUM_RATELIMIT_LOGIN", "10 per minute"),
+        # Sign-in attempts per account name, whichever address they come from.
+        "RATELIMIT_LOGIN_ACCOUNT": env.get("FORUM_RATELIMIT_LOGIN_ACCOUNT", "10 per 15 minutes"),
+        # Emails a visitor can make us send: password resets, new confirmation links.
+        "RATELIMIT_EMAIL": env.get("FORUM_RATELIMIT_EMAIL", "5 per hour"),
         "RATELIMIT_REGISTER": env.get("FORUM_RATELIMIT_REGISTER", "5 per hour"),
         "RATELIMIT_POSTING": env.get("FORUM_RATELIMIT_POSTING", "30 per hour"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
-        "REMEMBER_COOKIE_SECURE": production,
-        "REMEMBER_COOKIE_HTTPONLY": True,
+        # "Keep me signed in" (forum/sign_ins.py): one random token per sign-in, rotated on use.
+        # (Flask-Login's own remember cookie is not used: it could be neither revoked nor rotated.)
+        "KEEP_SIGNED_IN_COOKIE": "forum_remember",
+        "KEEP_SIGNED_IN_SECURE": production,
+        "REMEMBER_DAYS": 30,
+        "VERIFY_LINK_HOURS": 48,
+        "RESET_LINK_MINUTES": 60,
+        # X-Forwarded-* headers are believed from this many proxies in front of the app.
+        "TRUSTED_PROXIES": int(trusted_proxies),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # How many past periods each digest run looks at: a cron that missed a run, or a mail

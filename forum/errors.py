@@ -33,6 +33,12 @@ class Forbidden(ForumError):
     code = "forbidden"
 
 
+class EmailNotVerified(Forbidden):
+    """The member has not confirmed their email address yet, so they cannot post."""
+
+    code = "email_unverified"
+
+
 class Conflict(ForumError):
     status = 409
     code = "conflict"

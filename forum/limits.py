@@ -7,9 +7,14 @@ do posts written on the pages and through the API.
 
 from __future__ import annotations
 
-from flask import current_app, g
+import hashlib
+import math
+import time
+
+from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse
 
 from .extensions import limiter
 
@@ -38,5 +43,54 @@ posting_limit = limiter.shared_limit(
 )
 report_limit = limiter.shared_limit(
     lambda: current_app.config["RATELIMIT_POSTING"], scope="reports", key_func=_member_key,
+    methods=["POST"],
+)
+
+
+# --- per-account sign-in attempts --------------------------------------------------------
+# Counted by hand rather than with a decorator: a spent budget must answer like a wrong
+# password (plus "try again in N minutes"), not with a 429 that would tell an outsider that
+# this name, rather than their address, is being watched. The name is hashed, so the shared
+# storage never holds what people typed (sometimes a password in the wrong box).
+
+def _account_key(account: object) -> str:
+    name = account.strip().casefold() if isinstance(account, str) else ""
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def sign_in_attempt(account: object) -> int | None:
+    """Count one sign-in attempt for `account`: None while within budget, otherwise how many
+    minutes until the account can be tried again. Any name counts, existing or not."""
+    if not limiter.enabled:
+        return None
+    limit = parse(current_app.config["RATELIMIT_LOGIN_ACCOUNT"])
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    keys = (prefix, "login-account", _account_key(account))
+    if limiter.limiter.hit(limit, *keys):
+        return None
+    reset_at, _ = limiter.limiter.get_window_stats(limit, *keys)
+    return max(1, math.ceil((reset_at - time.time()) / 60))
+
+
+# --- emails a visitor can make us send ----------------------------------------------------
+# Per client address, and per recipient address named in the form (hashed), so neither one
+# visitor nor many can make us mail one address again and again.
+
+def _submitted_email() -> str:
+    email = request.form.get("email", "")
+    return "email:" + hashlib.sha256(email.strip().casefold().encode()).hexdigest()
+
+
+email_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_EMAIL"], scope="email-address",
+    key_func=get_remote_address, methods=["POST"],
+)
+email_recipient_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_EMAIL"], scope="email-recipient",
+    key_func=_submitted_email, methods=["POST"],
+)
+# A signed-in member asking for a new confirmation link.
+resend_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_EMAIL"], scope="email-member", key_func=_member_key,
     methods=["POST"],
 )

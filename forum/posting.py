@@ -12,7 +12,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import review, screening, visibility
-from .errors import Conflict, Forbidden, InvalidInput, ModerationNudge, NotFound
+from .errors import (
+    Conflict,
+    EmailNotVerified,
+    Forbidden,
+    InvalidInput,
+    ModerationNudge,
+    NotFound,
+)
 from .extensions import db
 from .markup import render_markdown
 from .models import (
@@ -90,6 +97,11 @@ def _clean_content_warning(content_warning: object) -> str | None:
 
 
 def _ensure_can_write(author: User) -> None:
+    if not author.is_verified:
+        raise EmailNotVerified(
+            "Please confirm your email address first: open the link we emailed you (you can "
+            "ask for a new one in your settings). Until then you can read and support others."
+        )
     if author.is_silenced():
         until = author.silenced_until.strftime("%d %b %Y")
         raise Forbidden(

@@ -80,6 +80,8 @@ def database_url(db_backend, tmp_path):
 @pytest.fixture
 def app_config(database_url, tmp_path):
     """Overrides for create_app; tests may update this dict before asking for `app`."""
+    from tests.support.mail import Outbox
+
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
@@ -89,6 +91,8 @@ def app_config(database_url, tmp_path):
         "RATELIMIT_ENABLED": False,
         "MODERATION_SCREENING": "off",
         "BASE_URL": "http://forum.test",
+        # Account emails land in a list (the `outbox` fixture); tests/smtp/ uses real SMTP.
+        "MAIL_TRANSPORT": Outbox(),
     }
 
 
@@ -111,6 +115,19 @@ def _isolate_requests(app) -> None:
     request_started.connect(forget_request_state, app)
 
 
+def _closing_test_client(app) -> None:
+    """Test-client responses are closed before the call returns, as a real server closes
+    them once sent: work deferred until after the answer (forum/after_response.py) runs."""
+    from flask.testing import FlaskClient
+
+    class ClosingClient(FlaskClient):
+        def open(self, *args, **kwargs):
+            kwargs.setdefault("buffered", True)
+            return super().open(*args, **kwargs)
+
+    app.test_client_class = ClosingClient
+
+
 @pytest.fixture
 def app(app_config):
     from forum import create_app
@@ -119,6 +136,7 @@ def app(app_config):
 
     app = create_app(app_config)
     _isolate_requests(app)
+    _closing_test_client(app)
     with app.app_context():
         db.create_all()
         ensure_default_categories()
@@ -127,6 +145,12 @@ def app(app_config):
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def outbox(app_config):
+    """The account emails the app has sent in this test (forum/account_mail.py)."""
+    return app_config["MAIL_TRANSPORT"]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from .. import accounts
+from .. import accounts, email_links
 from ..errors import ForumError
 from ..models import Role
 
@@ -30,12 +30,18 @@ users_cli = AppGroup("users", help="Manage member accounts.")
     help="Read the password from standard input (its first line) instead of prompting.",
 )
 @click.option(
+    "--verified",
+    is_flag=True,
+    help="Mark the email address as confirmed (no confirmation link is sent).",
+)
+@click.option(
     "--allow-reserved",
     is_flag=True,
     help="Allow a reserved name such as 'admin' or 'support'.",
 )
 def create_user_command(
-    username: str, email: str, role: str, password_stdin: bool, allow_reserved: bool
+    username: str, email: str, role: str, password_stdin: bool, verified: bool,
+    allow_reserved: bool,
 ) -> None:
     """Create an account: USERNAME is public, EMAIL stays private."""
     if password_stdin:
@@ -45,8 +51,12 @@ def create_user_command(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.create_user(
-            username, email, password, role=role, allow_reserved=allow_reserved
+            username, email, password, role=role, allow_reserved=allow_reserved,
+            verified=verified,
         )
+        if not verified:
+            email_links.send_verification(user)
     except ForumError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"Created {user.role} {user.username!r} (id {user.id}).")
+    state = "address confirmed" if verified else "a confirmation link was emailed"
+    click.echo(f"Created {user.role} {user.username!r} (id {user.id}; {state}).")

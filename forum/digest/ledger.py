@@ -76,6 +76,8 @@ def _due_recipients(period: Period):
     return select(User.id, User.username, User.email).where(
         User.digest_frequency == period.frequency,
         User.suspended_at.is_(None),
+        # Never mail an address whose owner hasn't confirmed it: anyone can type any address.
+        User.email_verified_at.is_not(None),
         User.created_at < period.end,
         ~settled,
     )

@@ -4,6 +4,7 @@ One module per area, all imported here so that `from forum.models import X` find
 every importer (create_all, Alembic) sees every table:
 
 * base        UTC timestamps (`utcnow`, `UTCDateTime`) and the shared enums
+* accounts    one-use email links (verify, reset) and server-side sign-ins
 * community   members, categories, threads, posts, revisions, support, blocks, mutes, tokens,
               reports
 * moderation  screenings, cases, the append-only audit log, sanctions, notices, nudges
@@ -11,6 +12,7 @@ every importer (create_all, Alembic) sees every table:
 * defaults    the standing categories every forum starts with
 """
 
+from .accounts import EmailToken, EmailTokenPurpose, SignIn
 from .base import DigestFrequency, PostStatus, Role, UTCDateTime, utcnow
 from .community import (
     ApiToken,
@@ -52,6 +54,8 @@ __all__ = [
     "CategoryMute",
     "DigestDelivery",
     "DigestFrequency",
+    "EmailToken",
+    "EmailTokenPurpose",
     "Lane",
     "ModerationCase",
     "Notice",
@@ -64,6 +68,7 @@ __all__ = [
     "Role",
     "Sanction",
     "SanctionKind",
+    "SignIn",
     "Support",
     "Thread",
     "UTCDateTime",

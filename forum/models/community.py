@@ -47,6 +47,11 @@ class User(UserMixin, db.Model):
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change and suspension: signs out every session and API token.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # When the member confirmed their address by the emailed link; until then they can read
+    # and sign in, but not post, and no digest is mailed to the address.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The secret of the sign-in this object was loaded for (see forum/sign_ins.py); not stored.
+    sign_in_secret = None
 
     def set_password(self, password: str) -> None:
         # scrypt by default; the test suite configures a cheaper method to stay fast.
@@ -57,7 +62,13 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # Flask-Login's "alternative id": the session names one server-side sign-in, so
+        # signing out (deleting that row) ends the session even where its cookie was copied.
+        return f"{self.id}:{self.sign_in_secret or ''}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_staff(self) -> bool:

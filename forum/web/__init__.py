@@ -1,6 +1,7 @@
 """The pages: blueprints and what they share.
 
 * auth         sign-up, sign-in, sign-out; the login manager          (blueprint `auth`)
+* email_links  confirming an address, resetting a password            (blueprint `email_links`)
 * board        index, categories, threads, writing, member safety     (blueprint `board`)
 * settings     a member's settings page                                (blueprint `account`)
 * moderator    the moderators' area at /mod                            (blueprint `moderator`)
@@ -19,6 +20,7 @@ from . import (
     auth,
     board,
     digest,
+    email_links,
     filters,
     headers,
     http_errors,
@@ -31,7 +33,7 @@ from . import (
 
 def register(app: Flask) -> None:
     auth.configure_login(app)
-    for blueprint in (auth.bp, board.bp, settings.bp, unsubscribe.bp, digest.bp, moderator.bp):
+    for blueprint in (auth.bp, email_links.bp, board.bp, settings.bp, unsubscribe.bp, digest.bp, moderator.bp):
         app.register_blueprint(blueprint)
     notices.register(app)
     http_errors.register(app)

@@ -54,6 +54,18 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class ResetRequestForm(FlaskForm):
+    email = StringField("Your email address", validators=[InputRequired(), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[InputRequired(), Length(max=256)])
+    confirm = PasswordField(
+        "New password again",
+        validators=[InputRequired(), EqualTo("password", message="The two passwords don't match.")],
+    )
+
+
 class ActionForm(FlaskForm):
     """A button-only form (log out, delete, support, block): CSRF token plus where to go back."""
 

@@ -5,21 +5,28 @@ The blueprint keeps its name, `account` (url_for("account.settings")).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_login import login_required, logout_user
 from wtforms import SelectChoice
 
-from .. import accounts, preferences, reading
+from .. import accounts, preferences, reading, sign_ins
 from ..errors import InvalidInput
-from .forms import DigestSettingsForm, PasswordChangeForm, apply_error
+from .forms import ActionForm, DigestSettingsForm, PasswordChangeForm, apply_error
 from .helpers import member as _member
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 def _render(digest_form: DigestSettingsForm, password_form: PasswordChangeForm, status: int = 200):
+    me = _member()
+    sign_in_list = [
+        {"device": row.device, "remember_hash": row.remember_hash, "created_at": row.created_at,
+         "current": sign_ins.is_current(me, row)}
+        for row in sign_ins.active(me)
+    ]
     return render_template(
-        "account/settings.html", digest_form=digest_form, password_form=password_form
+        "account/settings.html", digest_form=digest_form, password_form=password_form,
+        sign_in_list=sign_in_list,
     ), status
 
 
@@ -64,8 +71,19 @@ def change_password():
         except InvalidInput as error:
             apply_error(form, error)
         else:
-            # The password change signed out every session; keep this one signed in.
-            login_user(_member())
             flash("Your password is changed. Any other devices are signed out.", "success")
             return redirect(url_for("account.settings"))
     return _render(_digest_form(), form, 422)
+
+
+@bp.route("/settings/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    if not ActionForm().validate_on_submit():  # CSRFProtect already refused a missing token
+        return redirect(url_for("account.settings"))
+    sign_ins.end_everywhere(_member())
+    logout_user()
+    session.clear()
+    g.keep_signed_in = ""
+    flash("You're signed out on every device, including this one.", "info")
+    return redirect(url_for("auth.login"))

@@ -5,5 +5,6 @@
 * api            API tokens, the API's error shape
 * queries        the one SQL query counter (bench/ uses it too)
 * fake_pipeline  a deterministic stand-in for moderation.Pipeline
+* mail           an outbox standing in for SMTP, and the links in account emails
 * cli            running `flask --app wsgi ...` as a subprocess
 """

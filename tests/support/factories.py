@@ -14,11 +14,13 @@ _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
-def make_user(username: str | None = None, role: str = "member", password: str = PASSWORD) -> User:
+def make_user(username: str | None = None, role: str = "member", password: str = PASSWORD,
+              verified: bool = True) -> User:
+    """A member; verified (address confirmed) unless asked otherwise, as most tests assume."""
     n = next(_counter)
     username = username or f"member{n}"
     return accounts.create_user(username, f"{username.lower()}@example.test", password, role=role,
-                                allow_reserved=True)
+                                allow_reserved=True, verified=verified)
 
 
 def make_thread(author: User, title: str = "Day 30 of No Contact", body: str = "Some days are easier.",

@@ -11,7 +11,7 @@ from flask_login.utils import _create_identifier
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from forum import digest, posting
+from forum import digest, posting, sign_ins
 from forum.digest import compose
 from forum.extensions import db
 from forum.models import Block, Category, CategoryMute, Post, PostStatus, Thread, User, utcnow
@@ -303,9 +303,11 @@ def test_expired_token_gets_a_clear_page(app, client):
 
 
 def _sign_in(app, client, user: User) -> None:
-    """Sign in by session (session protection is 'strong': the identifier must match)."""
+    """Sign in by session: a server-side sign-in and the session naming it (with the
+    identifier session protection checks)."""
     with app.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
+        sign_ins.start(user, remember=False, user_agent=None)
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True

@@ -27,18 +27,26 @@ def register(client, username="new_member", email="new@example.test", password=P
     })
 
 
-def test_register_creates_a_member_signs_them_in_and_keeps_email_private(app, client):
+def test_register_creates_an_unverified_member_and_mails_a_link(app, client, outbox):
     page = client.get("/register").get_data(as_text=True)
     assert "identify you offline" in page  # the pseudonymous-username hint
 
     response = register(client, email="Private.Person@example.test")
     assert response.status_code == 302
+    assert urlsplit(response.location).path == "/check-email"
     user = db.session.scalar(select(User).where(User.username_key == "new_member"))
     assert user is not None and user.email == "private.person@example.test"
     assert user.password_hash != PASSWORD
+    assert user.email_verified_at is None
+    # Not signed in: the answer must look the same when the address already had an account.
+    assert "Sign out" not in client.get("/").get_data(as_text=True)
+    [message] = outbox.to("private.person@example.test")
+    assert "/verify/" in message.get_content()
 
+    assert login(client, "new_member").status_code == 302
     index = client.get("/").get_data(as_text=True)
     assert "Sign out" in index and "new_member" in index
+    assert "Please confirm your email address" in index
     assert "private.person" not in index.lower()
 
 
