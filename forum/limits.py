@@ -53,6 +53,15 @@ report_limit = limiter.shared_limit(
 # this name, rather than their address, is being watched. The name is hashed, so the shared
 # storage never holds what people typed (sometimes a password in the wrong box).
 
+MISMATCH = "That username and password don't match. Please try again."
+
+
+def too_many_attempts(minutes: int) -> str:
+    unit = "minute" if minutes == 1 else "minutes"
+    return (f"There have been too many attempts to sign in to this account, so we've paused "
+            f"them for a while to keep it safe. Please try again in {minutes} {unit}.")
+
+
 def _account_key(account: object) -> str:
     name = account.strip().casefold() if isinstance(account, str) else ""
     return hashlib.sha256(name.encode()).hexdigest()

@@ -89,6 +89,9 @@ def app_config(database_url, tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,
+        # Explicit: gunicorn.conf.py (exec'd by a test) may have set the variable to a Redis.
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "MODERATION_SCREENING": "off",
         "BASE_URL": "http://forum.test",
         # Account emails land in a list (the `outbox` fixture); tests/smtp/ uses real SMTP.

@@ -15,7 +15,14 @@ from .. import accounts, posting, preferences, reading
 from ..boundary import page_number
 from ..errors import InvalidInput
 from ..extensions import csrf
-from ..limits import login_limit, posting_limit, report_limit
+from ..limits import (
+    MISMATCH,
+    login_limit,
+    posting_limit,
+    report_limit,
+    sign_in_attempt,
+    too_many_attempts,
+)
 from .auth import bearer_token, no_store, token_optional, token_required, unauthorized
 from .schemas import (
     flag,
@@ -41,9 +48,14 @@ ID = "int(max=2147483647)"
 @login_limit
 def create_token():
     data = json_object()
+    wait_minutes = sign_in_attempt(data.get("username"))
+    if wait_minutes is not None:
+        # Answered like a wrong password, for names that exist and names that don't.
+        accounts.spend_hashing_time(data.get("password"))
+        return unauthorized(f"{MISMATCH} {too_many_attempts(wait_minutes)}")
     user = accounts.authenticate(data.get("username"), data.get("password"))
     if user is None:
-        return unauthorized("That username and password don't match. Please try again.")
+        return unauthorized(MISMATCH)
     token = accounts.issue_api_token(user, current_app.config["API_TOKEN_MAX_AGE_DAYS"])
     return jsonify({"token": token}), 201
 

@@ -29,7 +29,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import accounts, sign_ins
 from ..errors import Conflict, InvalidInput
 from ..extensions import login_manager
-from ..limits import login_limit, registration_limit, sign_in_attempt
+from ..limits import (
+    MISMATCH,
+    login_limit,
+    registration_limit,
+    sign_in_attempt,
+    too_many_attempts,
+)
 from ..models import User
 from .forms import ActionForm, LoginForm, RegisterForm, apply_error
 from .helpers import member
@@ -37,15 +43,8 @@ from .redirects import safe_next_url
 
 bp = Blueprint("auth", __name__)
 
-MISMATCH = "That username and password don't match. Please try again."
 CHECK_EMAIL = ("Thank you. We've sent an email to the address you gave: please open the link "
                "in it to finish. If it doesn't arrive in a few minutes, check your spam folder.")
-
-
-def too_many_attempts(minutes: int) -> str:
-    unit = "minute" if minutes == 1 else "minutes"
-    return (f"There have been too many attempts to sign in to this account, so we've paused "
-            f"them for a while to keep it safe. Please try again in {minutes} {unit}.")
 
 
 def configure_login(app: Flask) -> None:

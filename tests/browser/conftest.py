@@ -55,6 +55,7 @@ def live_server(tmp_path):
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'forum.db'}",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
         "MODERATION_SCREENING": "off",
         "BASE_URL": "http://127.0.0.1",
     })
