@@ -43,7 +43,9 @@ def choose_rate_limit_storage(environ=os.environ) -> str:
     return "memory://"
 
 
-choose_rate_limit_storage()
+def on_starting(server):
+    # In the master, before any worker is forked: the workers inherit the setting.
+    choose_rate_limit_storage()
 
 
 def post_worker_init(worker):

@@ -48,7 +48,9 @@ def live_server(tmp_path):
     from forum import create_app
     from forum.extensions import db
     from forum.models import ensure_default_categories
+    from tests.support.mail import Outbox
 
+    outbox = Outbox()
     app = create_app({
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "browser-test-secret",
@@ -58,6 +60,7 @@ def live_server(tmp_path):
         "RATELIMIT_STORAGE_URI": "memory://",
         "MODERATION_SCREENING": "off",
         "BASE_URL": "http://127.0.0.1",
+        "MAIL_TRANSPORT": outbox,
     })
     with app.app_context():
         db.create_all()
@@ -68,7 +71,8 @@ def live_server(tmp_path):
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app)
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app,
+                              outbox=outbox)
     finally:
         server.shutdown()
         server.server_close()

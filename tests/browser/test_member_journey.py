@@ -6,21 +6,35 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
+from tests.support.mail import link_in
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long enough passphrase"
 
 
-def register(page, base_url: str, username: str) -> None:
+def register(page, server, username: str) -> None:
+    """Join, confirm the address by the emailed link, and sign in."""
+    base_url = server.url
     page.goto(f"{base_url}/register")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Email").fill(f"{username}@example.test")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
+    page.wait_for_url(f"{base_url}/check-email")
+    assert page.get_by_role("heading", name="Check your email").is_visible()
+
+    [message] = server.outbox.to(f"{username}@example.test")
+    page.goto(base_url + link_in(message, "/verify/"))
+    page.get_by_role("button", name="Confirm my address").click()
+    page.wait_for_url(f"{base_url}/login")
+    assert page.get_by_text("your address is confirmed").is_visible()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base_url}/")
-    assert page.get_by_text(f"Welcome, {username}.").is_visible()
+    assert page.get_by_text(f"Welcome back, {username}.").is_visible()
 
 
 def reply(page, thread_url: str, text: str) -> None:
@@ -36,7 +50,7 @@ def test_member_journey(live_server, new_page):
     river = new_page()
 
     # Join, sign out, sign back in.
-    register(river, base, "river_stone")
+    register(river, live_server, "river_stone")
     river.get_by_role("button", name="Sign out").click()
     river.wait_for_load_state()
     nav = river.get_by_role("navigation", name="Main")
@@ -71,10 +85,10 @@ def test_member_journey(live_server, new_page):
 
     # Two other members reply.
     kind = new_page()
-    register(kind, base, "kind_stranger")
+    register(kind, live_server, "kind_stranger")
     reply(kind, thread_url, "A walk and a film sounds **lovely**. You're allowed to protect your peace.")
     harsh = new_page()
-    register(harsh, base, "sharp_tongue")
+    register(harsh, live_server, "sharp_tongue")
     reply(harsh, thread_url, "Honestly, it's one dinner. Just go and keep the peace.")
 
     # The thread as its author sees it; keep a screenshot as a test artifact.
@@ -112,7 +126,7 @@ def test_member_journey(live_server, new_page):
 def test_thread_page_works_on_a_phone(live_server, new_page):
     base = live_server.url
     phone = new_page(width=390, height=844)
-    register(phone, base, "small_screen")
+    register(phone, live_server, "small_screen")
     phone.goto(f"{base}/new?category=introductions")
     phone.get_by_label("Title").fill("Hello from my phone")
     phone.get_by_label("Your post").fill("Reading here helps more than I can say.")

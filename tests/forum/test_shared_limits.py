@@ -131,12 +131,7 @@ def gunicorn_conf():
 
     spec = importlib.util.spec_from_file_location("gunicorn_conf", PROJECT_ROOT / "gunicorn.conf.py")
     conf = importlib.util.module_from_spec(spec)
-    saved = os.environ.get("FORUM_RATELIMIT_STORAGE_URL")
-    spec.loader.exec_module(conf)  # it sets the variable for the workers: put it back
-    if saved is None:
-        os.environ.pop("FORUM_RATELIMIT_STORAGE_URL", None)
-    else:
-        os.environ["FORUM_RATELIMIT_STORAGE_URL"] = saved
+    spec.loader.exec_module(conf)
     return conf
 
 
@@ -159,3 +154,10 @@ def test_without_redis_it_says_each_worker_counts_alone(capsys):
 def test_an_explicit_storage_is_kept():
     environ = {"FORUM_RATELIMIT_STORAGE_URL": "memcached://10.1.1.1:11211"}
     assert gunicorn_conf().choose_rate_limit_storage(environ) == "memcached://10.1.1.1:11211"
+
+
+def test_reading_the_config_changes_nothing_until_gunicorn_starts(monkeypatch):
+    monkeypatch.delenv("FORUM_RATELIMIT_STORAGE_URL", raising=False)
+    conf = gunicorn_conf()
+    assert "FORUM_RATELIMIT_STORAGE_URL" not in os.environ
+    assert callable(conf.on_starting)
