@@ -40,7 +40,8 @@ DEFAULT_NUDGE = (
 # The forum's own words: the post is stored held, not bounced (moderation's "unavailable"
 # nudge is for callers that do not keep the text).
 UNAVAILABLE_NUDGE = (
-    "Our automatic screening isn't running right now, so your post is saved and waiting: "
+    "Our automatic screening is starting up or isn't running right now, so your post is "
+    "saved and waiting: "
     "a moderator, or the screening as soon as it is back, will check it before others see it. "
     "You don't need to send it again; only you can see it until then."
 )
