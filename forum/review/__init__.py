@@ -7,6 +7,7 @@ audit log, nudges and retraining. Callers use the names below (`review.approve(.
 * sanctions   warn, silence, suspend
 * audit       the append-only audit log: writing an entry, reading the log
 * notices     messages from the moderators to one member
+* on_call     which moderators are alerted at once about urgent cases
 * nudges      nudges shown to authors, and what they did next
 * retraining  re-screening held posts, moderator labels, building the community model
 
@@ -28,6 +29,7 @@ from .decisions import (
 )
 from .notices import recent_notices
 from .nudges import NudgeStats, nudge_stats, nudge_target, record_nudge
+from .on_call import on_call_moderators, set_on_call
 from .queue import (
     LANES,
     Queue,
@@ -72,6 +74,7 @@ __all__ = [
     "lane_counts",
     "nudge_stats",
     "nudge_target",
+    "on_call_moderators",
     "open_case_for",
     "open_cases",
     "queue",
@@ -82,6 +85,7 @@ __all__ = [
     "reject",
     "rescore_held",
     "screening_health",
+    "set_on_call",
     "silence",
     "suspend",
     "unclaim",
