@@ -8,6 +8,7 @@ audit log, nudges and retraining. Callers use the names below (`review.approve(.
 * audit       the append-only audit log: writing an entry, reading the log
 * notices     messages from the moderators to one member
 * on_call     which moderators are alerted at once about urgent cases
+* response_times  how long cases wait for a first moderator action (7 and 30 days)
 * nudges      nudges shown to authors, and what they did next
 * retraining  re-screening held posts, moderator labels, building the community model
 
@@ -41,6 +42,7 @@ from .queue import (
     queue,
     screening_health,
 )
+from .response_times import LaneTimes, response_times
 from .retraining import (
     RescoreResult,
     build_community_model,
@@ -55,6 +57,7 @@ __all__ = [
     "HARMFUL_CATEGORIES",
     "LANES",
     "BulkResult",
+    "LaneTimes",
     "NudgeStats",
     "Queue",
     "QueueEntry",
@@ -84,6 +87,7 @@ __all__ = [
     "record_report",
     "reject",
     "rescore_held",
+    "response_times",
     "screening_health",
     "set_on_call",
     "silence",

@@ -73,6 +73,7 @@ def queue():
     return render_template(
         "moderator/queue.html", queue=data, lanes=review.LANES,
         health=review.screening_health(), nudges=review.nudge_stats(),
+        times=review.response_times(),
         categories=review.HARMFUL_CATEGORIES,
     )
 
