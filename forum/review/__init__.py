@@ -9,6 +9,7 @@ audit log, nudges and retraining. Callers use the names below (`review.approve(.
 * notices     messages from the moderators to one member
 * on_call     which moderators are alerted at once about urgent cases
 * response_times  how long cases wait for a first moderator action (7 and 30 days)
+* agreement   how well screening agrees with moderators, per week and category
 * nudges      nudges shown to authors, and what they did next
 * retraining  re-screening held posts, moderator labels, building the community model
 
@@ -16,6 +17,7 @@ Each public function that changes something is one transaction (the recording he
 their caller's), and writes an audit entry for every step.
 """
 
+from .agreement import AgreementRow, agreement, agreement_csv, weekly_totals
 from .audit import AUDIT_VIEWS, audit, audit_log
 from .cases import get_case, open_case_for, record, record_report
 from .decisions import (
@@ -56,6 +58,7 @@ __all__ = [
     "AUDIT_VIEWS",
     "HARMFUL_CATEGORIES",
     "LANES",
+    "AgreementRow",
     "BulkResult",
     "LaneTimes",
     "NudgeStats",
@@ -63,6 +66,8 @@ __all__ = [
     "QueueEntry",
     "RescoreResult",
     "ScreeningHealth",
+    "agreement",
+    "agreement_csv",
     "approve",
     "audit",
     "audit_log",
@@ -94,4 +99,5 @@ __all__ = [
     "suspend",
     "unclaim",
     "warn",
+    "weekly_totals",
 ]
