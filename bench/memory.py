@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.load import PASSWORD, SECRET, Client, build_forum, free_port, worker_pids  # noqa: E402
+from bench.load import PASSWORD, SECRET, Client, build_forum, free_port  # noqa: E402
+from tests.support.gunicorn import stop_gunicorn, worker_pids  # noqa: E402
 
 
 def memory_mib(pid: int) -> dict[str, float]:
@@ -96,11 +96,7 @@ def measure(preload: bool, workers: int, posts: int, model: str) -> dict[str, ob
         master = memory_mib(server.pid)
         children = [memory_mib(pid) for pid in worker_pids(server.pid)]
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_gunicorn(server)
     combined = master["Pss"] + sum(c["Pss"] for c in children)
     one_worker = max(c["Rss"] for c in children)
     return {

@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from forum import PROJECT_ROOT
+from tests.support.gunicorn import stop_gunicorn, worker_pids
 
 CHECKPOINT = Path(
     os.environ.get("MODERATION_MODEL")
@@ -85,13 +85,6 @@ def _memory_kib(pid: int) -> dict[str, int]:
     return figures
 
 
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
-    ).stdout
-    return [int(p) for p in out.split()]
-
-
 @pytest.fixture
 def served_forum(tmp_path):
     if not CHECKPOINT.is_file():
@@ -133,11 +126,7 @@ def served_forum(tmp_path):
             pytest.fail("gunicorn did not answer:\n" + log.read_text(errors="replace")[-3000:])
         yield server, port, thread_id, log
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_gunicorn(server)
 
 
 def test_the_master_loads_the_models_and_the_workers_share_them(served_forum):
@@ -162,7 +151,7 @@ def test_the_master_loads_the_models_and_the_workers_share_them(served_forum):
         )
         assert status == 201 and answer["status"] == "published"
 
-    workers = _children(server.pid)
+    workers = worker_pids(server.pid)
     assert len(workers) == 2
     for pid in workers:
         memory = _memory_kib(pid)
