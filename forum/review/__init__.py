@@ -8,6 +8,7 @@ audit log, nudges and retraining. Callers use the names below (`review.approve(.
 * audit       the append-only audit log: writing an entry, reading the log
 * notices     messages from the moderators to one member
 * on_call     which moderators are alerted at once about urgent cases
+* member_notes  private staff notes on members, shown on their cases
 * response_times  how long cases wait for a first moderator action (7 and 30 days)
 * agreement   how well screening agrees with moderators, per week and category
 * nudges      nudges shown to authors, and what they did next
@@ -30,6 +31,7 @@ from .decisions import (
     reject,
     unclaim,
 )
+from .member_notes import add_note, notes_for
 from .notices import recent_notices
 from .nudges import NudgeStats, nudge_stats, nudge_target, record_nudge
 from .on_call import on_call_moderators, set_on_call
@@ -66,6 +68,7 @@ __all__ = [
     "QueueEntry",
     "RescoreResult",
     "ScreeningHealth",
+    "add_note",
     "agreement",
     "agreement_csv",
     "approve",
@@ -80,6 +83,7 @@ __all__ = [
     "export_labels",
     "get_case",
     "lane_counts",
+    "notes_for",
     "nudge_stats",
     "nudge_target",
     "on_call_moderators",

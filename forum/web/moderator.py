@@ -153,6 +153,12 @@ def bulk():
     return redirect(_back())
 
 
+@bp.post("/users/<int:user_id>/notes")
+def add_note(user_id: int):
+    return _run(lambda: review.add_note(member(), user_id, request.form.get("body", "")),
+                "Note added. Only staff can see it.")
+
+
 @bp.post("/users/<int:user_id>/warn")
 def warn(user_id: int):
     return _run(
