@@ -1,22 +1,42 @@
 """gunicorn settings for `make run` (`gunicorn -c gunicorn.conf.py wsgi:app`).
 
-Each worker loads the screening pipeline in the background as soon as it starts, so pages are
-served at once and the first post in a new or restarted worker doesn't wait for the model
-alone (issue: the first screened post per worker waited 10-13 s).
+One copy of the model weights: with ``FORUM_PRELOAD`` on (the default) the master imports the
+app and loads the screening models before it forks the workers, so every worker shares those
+pages (copy-on-write; inference only reads them) instead of holding its own ~600 MiB copy;
+``bench/memory.py`` measures it. torch runs one intra-op thread per process (set before the
+load, so no thread pool exists at the fork), and Hugging Face tokenizers run without their
+thread pool for the same reason.
+
+Each worker then warms its pipeline in the background as it starts: with preloading that finds
+the models already loaded; without it (or when the model was missing at start, e.g. still
+being built) the worker loads its own copy while it already serves pages, and the first post
+waits on that same load instead of starting another.
 
 Rate limits must be counted in one place that every worker shares, or each worker grants the
 whole budget again (two workers: twice the password guesses). When FORUM_RATELIMIT_STORAGE_URL
-is not set and a Redis answers at FORUM_REDIS_PROBE (default 127.0.0.1:6379), the workers use
-it; otherwise they say loudly that each counts alone.
+is not set and a Redis answers at FORUM_REDIS_PROBE (default 127.0.0.1:6379), the app uses it;
+otherwise gunicorn says loudly that each worker counts alone. This is decided as gunicorn reads
+this file, before the app is loaded (in the master when preloading, else in each worker).
 """
 
 import os
 import socket
 import sys
 
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
 bind = os.environ.get("FORUM_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("FORUM_WORKERS", "2"))
 accesslog = "-"
+preload_app = os.environ.get("FORUM_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def when_ready(server):
+    if preload_app:
+        from forum.screening import load_now
+
+        ready = load_now(server.app.wsgi())
+        server.log.info("screening models loaded before forking: %s", ready)
 
 
 def _redis_answers(address: str) -> bool:
@@ -43,12 +63,16 @@ def choose_rate_limit_storage(environ=os.environ) -> str:
     return "memory://"
 
 
-def on_starting(server):
-    # In the master, before any worker is forked: the workers inherit the setting.
+if "gunicorn" in sys.argv[0]:  # only when gunicorn runs this file, not when a test reads it
     choose_rate_limit_storage()
 
 
 def post_worker_init(worker):
+    from forum.extensions import db
     from forum.screening import warm_in_background
 
+    # Connections the master may have opened are not the worker's to use (SQLAlchemy's advice
+    # for forked processes): keep the parent's sockets, start a fresh pool.
+    with worker.wsgi.app_context():
+        db.engine.dispose(close=False)
     warm_in_background(worker.wsgi)

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from .. import accounts, email_links
+from .. import accounts, email_links, review
 from ..errors import ForumError
 from ..models import Role
 
@@ -60,3 +60,15 @@ def create_user_command(
         raise click.ClickException(error.message) from None
     state = "address confirmed" if verified else "a confirmation link was emailed"
     click.echo(f"Created {user.role} {user.username!r} (id {user.id}; {state}).")
+
+
+@users_cli.command("on-call")
+@click.argument("username")
+@click.option("--off", is_flag=True, help="Take the moderator off call.")
+def on_call_command(username: str, off: bool) -> None:
+    """Put a moderator on call: they get an email as soon as a case becomes urgent."""
+    try:
+        user = review.set_on_call(username, not off)
+    except ForumError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{user.username} is {'on' if user.on_call else 'off'} call.")

@@ -9,10 +9,12 @@ every importer (create_all, Alembic) sees every table:
               reports
 * moderation  screenings, cases, the append-only audit log, sanctions, notices, nudges
 * digest      the digest delivery ledger
+* alerts      the on-call alert outbox
 * defaults    the standing categories every forum starts with
 """
 
 from .accounts import EmailToken, EmailTokenPurpose, SignIn
+from .alerts import AlertOutbox
 from .base import DigestFrequency, PostStatus, Role, UTCDateTime, utcnow
 from .community import (
     ApiToken,
@@ -34,6 +36,7 @@ from .moderation import (
     AuditLogIsAppendOnly,
     CaseStatus,
     Lane,
+    MemberNote,
     ModerationCase,
     Notice,
     NudgeEvent,
@@ -45,6 +48,7 @@ from .moderation import (
 __all__ = [
     "DEFAULT_CATEGORIES",
     "LANE_ORDER",
+    "AlertOutbox",
     "ApiToken",
     "AuditEntry",
     "AuditLogIsAppendOnly",
@@ -57,6 +61,7 @@ __all__ = [
     "EmailToken",
     "EmailTokenPurpose",
     "Lane",
+    "MemberNote",
     "ModerationCase",
     "Notice",
     "NudgeEvent",

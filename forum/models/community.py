@@ -52,6 +52,8 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The secret of the sign-in this object was loaded for (see forum/sign_ins.py); not stored.
     sign_in_secret = None
+    # Moderators on call get an email as soon as a case enters the urgent lane.
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     def set_password(self, password: str) -> None:
         # scrypt by default; the test suite configures a cheaper method to stay fast.

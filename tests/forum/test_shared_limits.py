@@ -7,22 +7,18 @@ import json
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
 import pytest
 
 from forum import PROJECT_ROOT
 from tests.support.factories import make_user
+from tests.support.gunicorn import start_gunicorn, stop_gunicorn
 
 REDIS = ("127.0.0.1", 6379)
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
 def redis_problem() -> str | None:
@@ -58,21 +54,15 @@ def two_workers(app, database_url, tmp_path):
         "FORUM_RATELIMIT_LOGIN": "8 per minute",
         "FORUM_RATELIMIT_LOGIN_ACCOUNT": "5 per 15 minutes",
         "FORUM_TRUSTED_PROXIES": "1",
-        "FORUM_BIND": f"127.0.0.1:{port}", "FORUM_WORKERS": "2",
+        "FORUM_BIND": f"127.0.0.1:{port}", "FORUM_WORKERS": "2", "FORUM_PRELOAD": "0",
     }
-    output = log.open("wb")
-    server = subprocess.Popen(
-        [str(GUNICORN), "-c", "gunicorn.conf.py", "--access-logfile", "-",
-         "--access-logformat", "pid=%(p)s %(s)s", "--no-control-socket", "wsgi:app"],
-        cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-    )
+    server = start_gunicorn(env, log, "--access-logfile", "-",
+                            "--access-logformat", "pid=%(p)s %(s)s", "--no-control-socket")
     url = f"http://127.0.0.1:{port}"
 
     def stop() -> str:
         if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=30)
-        output.close()
+            stop_gunicorn(server)
         return log.read_text()
 
     try:
