@@ -60,6 +60,8 @@ def start(user: User, remember: bool, user_agent: str | None) -> str | None:
     secret = secrets.token_urlsafe(32)
     token = secrets.token_urlsafe(32) if remember else None
     now = utcnow()
+    # Tidy up as we go: this member's sign-ins that have run out are of no use to anyone.
+    db.session.execute(delete(SignIn).where(SignIn.user_id == user.id, SignIn.expires_at <= now))
     db.session.add(SignIn(
         user_id=user.id, session_hash=_hash(secret), remember_hash=_hash(token) if token else None,
         session_version=user.session_version, created_at=now, last_used_at=now,

@@ -66,7 +66,8 @@ def _build_forum(url: str, workdir: Path) -> int:
         db.create_all()
         ensure_default_categories()
         db.session.commit()
-        member = accounts.create_user("preload_member", "member@preload.test", PASSWORD)
+        member = accounts.create_user("preload_member", "member@preload.test", PASSWORD,
+                                      verified=True)
         thread_id = posting.create_thread(
             member, "going-no-contact", "Check-in", "How is everyone doing today?"
         ).thread.id

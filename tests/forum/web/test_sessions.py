@@ -221,3 +221,21 @@ def test_the_api_never_reads_the_remember_cookie(app, client):
 def test_login_helper_still_works(app, client):
     make_user("alice")
     assert login(client, "alice").status_code == 302
+
+
+def test_expired_sign_ins_no_longer_work_and_are_tidied_away(app, client):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from forum.models import utcnow
+
+    make_user("alice")
+    sign_in(client, "alice", remember=True)
+    db.session.execute(update(SignIn).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert not signed_in(client)
+    restart_browser(client)
+    assert not signed_in(client)
+    sign_in(app.test_client(), "alice")
+    assert sign_in_rows() == 1
