@@ -39,6 +39,7 @@ from .moderation import (
     Notice,
     NudgeEvent,
     PostScreening,
+    ResponseTemplate,
     Sanction,
     SanctionKind,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "PostScreening",
     "PostStatus",
     "Report",
+    "ResponseTemplate",
     "Role",
     "Sanction",
     "SanctionKind",
