@@ -41,6 +41,7 @@ from .moderation import (
     Notice,
     NudgeEvent,
     PostScreening,
+    ResponseTemplate,
     Sanction,
     SanctionKind,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "PostScreening",
     "PostStatus",
     "Report",
+    "ResponseTemplate",
     "Role",
     "Sanction",
     "SanctionKind",

@@ -42,6 +42,7 @@ __all__ = [
     "Notice",
     "NudgeEvent",
     "PostScreening",
+    "ResponseTemplate",
     "Sanction",
     "SanctionKind",
 ]
@@ -295,3 +296,16 @@ class MemberNote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+
+class ResponseTemplate(db.Model):
+    """A crisis response a moderator can send to a member, edited by admins
+    (forum/review/outreach.py keeps the built-in ones used until an admin saves their own)."""
+
+    __tablename__ = "response_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,6 +9,7 @@ audit log, nudges and retraining. Callers use the names below (`review.approve(.
 * notices     messages from the moderators to one member
 * on_call     which moderators are alerted at once about urgent cases
 * member_notes  private staff notes on members, shown on their cases
+* outreach    crisis response templates (admins edit them) and private messages to authors
 * response_times  how long cases wait for a first moderator action (7 and 30 days)
 * agreement   how well screening agrees with moderators, per week and category
 * nudges      nudges shown to authors, and what they did next
@@ -35,6 +36,7 @@ from .member_notes import add_note, notes_for
 from .notices import recent_notices
 from .nudges import NudgeStats, nudge_stats, nudge_target, record_nudge
 from .on_call import on_call_moderators, set_on_call
+from .outreach import Template, reach_out, save_template, templates
 from .queue import (
     LANES,
     Queue,
@@ -68,6 +70,7 @@ __all__ = [
     "QueueEntry",
     "RescoreResult",
     "ScreeningHealth",
+    "Template",
     "add_note",
     "agreement",
     "agreement_csv",
@@ -90,6 +93,7 @@ __all__ = [
     "open_case_for",
     "open_cases",
     "queue",
+    "reach_out",
     "recent_notices",
     "record",
     "record_nudge",
@@ -97,10 +101,12 @@ __all__ = [
     "reject",
     "rescore_held",
     "response_times",
+    "save_template",
     "screening_health",
     "set_on_call",
     "silence",
     "suspend",
+    "templates",
     "unclaim",
     "warn",
     "weekly_totals",
