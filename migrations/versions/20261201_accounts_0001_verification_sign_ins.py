@@ -1,7 +1,7 @@
 """Accounts: email verification, one-use email links, server-side sign-ins.
 
 Revision ID: accounts_0001
-Revises: notes_0001
+Revises: outreach_0001
 Create Date: 2026-12-01 14:30:00
 
 Existing accounts stay unverified: the point of verification is that nothing is mailed to an
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'accounts_0001'
-down_revision = 'notes_0001'
+down_revision = 'outreach_0001'
 branch_labels = None
 depends_on = None
 
