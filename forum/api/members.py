@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from .. import accounts, posting, preferences, reading
+from .. import accounts, blocks, posting, preferences, reading
 from ..boundary import page_number
 from ..errors import InvalidInput
 from ..extensions import csrf
@@ -168,14 +168,14 @@ def report_post(post_id: int):
 @bp.post("/users/<string(maxlength=64):username>/block")
 @token_required
 def block(username: str):
-    posting.block_member(g.api_user, username)
+    blocks.block_member(g.api_user, username)
     return Response(status=204)
 
 
 @bp.delete("/users/<string(maxlength=64):username>/block")
 @token_required
 def unblock(username: str):
-    posting.unblock_member(g.api_user, username)
+    blocks.unblock_member(g.api_user, username)
     return Response(status=204)
 
 

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import history, posting, preferences, reading
+from .. import blocks, history, posting, preferences, reading
 from ..boundary import id_arg, page_number
 from ..errors import Conflict, Forbidden, InvalidInput, ModerationNudge
 from ..limits import posting_limit
@@ -209,7 +209,7 @@ def edit_post(post_id: int):
                 "board.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"
             ))
     nudge = attempt.nudge
-    status = 422 if (form.errors or nudge) else 200
+    status = attempt.status if (form.errors or nudge) else 200
     return render_template("board/edit_post.html", form=form, post=post, nudge=nudge), status
 
 
@@ -235,7 +235,7 @@ def report_post(post_id: int):
         return redirect(back)
     try:
         posting.report_post(_viewer(), post.id, form.reason.data)
-    except (InvalidInput, Conflict) as error:
+    except (InvalidInput, Conflict, Forbidden) as error:
         flash(error.message, "info")
     else:
         flash("Thank you for telling us. A moderator will look at it.", "success")
@@ -247,7 +247,7 @@ def report_post(post_id: int):
 def support_post(post_id: int):
     try:
         post = posting.toggle_support(_viewer(), post_id)
-    except InvalidInput as error:
+    except (InvalidInput, Forbidden) as error:
         flash(error.message, "info")
         post = reading.get_post(_viewer(), post_id)
     return redirect(_back(url_for("board.thread", thread_id=post.thread_id)) + f"#post-{post.id}")
@@ -260,12 +260,12 @@ def support_post(post_id: int):
 @login_required
 def block_member(username: str):
     try:
-        target = posting.block_member(_viewer(), username)
+        name = blocks.block_member(_viewer(), username)
     except InvalidInput as error:
         flash(error.message, "info")
         return redirect(_back(url_for("board.index")))
     flash(
-        f"You've blocked {target.username}. You won't see their posts, and they can't reply "
+        f"You've blocked {name}. You won't see their posts, and they can't reply "
         "to your threads. They aren't told.",
         "success",
     )
@@ -275,8 +275,8 @@ def block_member(username: str):
 @bp.route("/members/<username>/unblock", methods=["POST"])
 @login_required
 def unblock_member(username: str):
-    target = posting.unblock_member(_viewer(), username)
-    flash(f"You've unblocked {target.username}.", "info")
+    name = blocks.unblock_member(_viewer(), username)
+    flash(f"You've unblocked {name}.", "info")
     return redirect(_back(url_for("board.blocked")))
 
 

@@ -11,7 +11,7 @@ from flask_login.utils import _create_identifier
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from forum import digest, posting
+from forum import blocks, digest, posting
 from forum.digest import compose
 from forum.extensions import db
 from forum.models import Block, Category, CategoryMute, Post, PostStatus, Thread, User, utcnow
@@ -52,7 +52,7 @@ def build_world():
     friend = make_user("friend")
     hurtful = make_user("hurtful")
     other = make_user("other")
-    posting.block_member(reader, "hurtful")
+    blocks.block_member(reader, "hurtful")
     ids = {}
 
     t = make_thread(friend, "Day one of no contact", "I finally did it. **Proud** & scared.").thread
@@ -171,7 +171,7 @@ def test_composing_a_batch_takes_the_same_number_of_queries_for_any_size(app):
         make_reply(blocked, make_thread(author, f"Thread {n}").thread.id)
     readers = [make_user() for _ in range(12)]
     for reader in readers[::2]:
-        posting.block_member(reader, blocked.username)
+        blocks.block_member(reader, blocked.username)
     activity = digest.PeriodActivity.load(this_week())
     recipients = [digest.Recipient(u.id, u.username, u.email) for u in readers]
 
@@ -408,7 +408,7 @@ def test_fast_composition_matches_the_obvious_rules_for_everyone(app, monkeypatc
     for person in people:
         for other in rng.sample(people, 2):
             if other.id != person.id and rng.random() < 0.5:
-                posting.block_member(person, other.username)
+                blocks.block_member(person, other.username)
         if rng.random() < 0.4:
             category = db.session.scalar(select(Category).where(Category.slug == rng.choice(slugs)))
             db.session.add(CategoryMute(user_id=person.id, category_id=category.id))
