@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from .errors import Conflict, InvalidInput
 from .extensions import db
 from .models import ApiToken, DigestFrequency, Role, User, utcnow
+from .names import check_new_name
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,30}[A-Za-z0-9_]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PASSWORD_MIN, PASSWORD_MAX = 10, 256
-RESERVED_USERNAMES = {"admin", "moderator", "mod", "staff", "system", "forum", "support"}
 
 
 def validate_username(username: object) -> str:
@@ -55,10 +55,10 @@ def create_user(
     if role not in {r.value for r in Role}:
         raise InvalidInput(f"Unknown role {role!r}; use member, moderator or admin.", field="role")
     key = username.lower()
-    if key in RESERVED_USERNAMES and not allow_reserved:
-        raise InvalidInput("That username is reserved. Please pick another.", field="username")
     if db.session.scalar(select(User.id).where(User.username_key == key)) is not None:
         raise Conflict("That username is taken. Please pick another.", field="username")
+    if not allow_reserved:
+        check_new_name(username, role)  # reserved words and look-alikes of staff names
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         # Deliberately the same shape as other errors, without confirming whose address it is.
         raise Conflict("That email address can't be used. Try another, or sign in.", field="email")

@@ -109,6 +109,7 @@ def thread(thread_id: int):
         "title": found.title,
         "category": found.category.slug,
         "author": found.author.username,
+        "author_staff": found.author.is_staff,
         "content_warning": found.content_warning,
         "reply_count": reading.visible_reply_count(viewer, found),
         "posts": [post_json(post) for post in page.items],

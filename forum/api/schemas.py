@@ -84,6 +84,8 @@ def post_json(post: Post) -> dict[str, Any]:
     return {
         "id": post.id,
         "author": post.author.username,
+        # From the author's role on the server, never from anything a member can type.
+        "staff": post.author.is_staff,
         "body_html": post.body_html,
         "status": post.status,
         "created_at": timestamp(post.created_at),
