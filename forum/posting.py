@@ -98,13 +98,22 @@ def _ensure_can_write(author: User) -> None:
 
 
 def _screen(
-    body: str, parent_text: str | None, acknowledge_nudge: bool, author: User, target: str
+    body: str, parent_text: str | None, acknowledge_nudge: bool, author: User, target: str,
+    **where: int | None,
 ) -> screening.Screening:
+    """Screen a text; a nudge (hold or block) is raised instead of storing it.
+
+    ``where``: thread_id, parent_id and post_id of the attempt, kept with a blocked text.
+    """
     verdict = screening.screen_text(body, parent_text)
     if verdict.unavailable:
         # Nothing to rephrase: the post is stored held (fail closed, never lost) and the
         # answer says so; it is checked when screening is back or by a moderator.
         return verdict
+    if verdict.decision == "block":
+        # Never published, whatever the author acknowledges; moderators see the attempt in
+        # the urgent lane (own commit), and the author only the kind nudge below.
+        review.record_blocked_attempt(author, target, body, verdict, **where)
     if verdict.decision == "block" or (verdict.decision == "hold" and not acknowledge_nudge):
         # Remembered (own small commit) to measure how often nudged authors revise.
         review.record_nudge(author, target, verdict)
@@ -151,7 +160,7 @@ def create_thread(
     body = _clean_body(body)
     content_warning = _clean_content_warning(content_warning)
     verdict = _screen(f"{title}\n\n{body}", None, acknowledge_nudge, author,
-                      review.nudge_target("thread"))
+                      review.nudge_target("thread"), thread_id=None)
 
     now = utcnow()
     thread = Thread(
@@ -181,7 +190,8 @@ def reply(
     # is not told why (forum/blocks.py).
     ensure_may_write(author, thread.author_id, parent.author_id if parent else None)
     verdict = _screen(body, parent.body_markdown if parent else None, acknowledge_nudge, author,
-                      review.nudge_target("reply", thread.id))
+                      review.nudge_target("reply", thread.id), thread_id=thread.id,
+                      parent_id=parent.id if parent else None)
 
     post = Post(
         thread=thread, author=author, parent=parent, is_opening=False, body_markdown=body,
@@ -227,7 +237,8 @@ def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = Fal
     parent_text = post.parent.body_markdown if post.parent is not None else None
     screened_text = f"{thread.title}\n\n{body}" if post.is_opening else body
     verdict = _screen(screened_text, parent_text, acknowledge_nudge, user,
-                      review.nudge_target("edit", post.id))
+                      review.nudge_target("edit", post.id), thread_id=thread.id,
+                      post_id=post.id, parent_id=post.parent_id)
 
     db.session.add(PostRevision(post=post, body_markdown=post.body_markdown, created_at=utcnow()))
     post.body_markdown = body

@@ -5,6 +5,7 @@ Moderated content is soft-hidden through `Post.status`; nothing here deletes a p
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -47,6 +48,16 @@ class User(UserMixin, db.Model):
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change and suspension: signs out every session and API token.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when screening blocked this member's texts REPEATED_BLOCKS times within a day
+    # (forum/review/attempts.py); moderators see the flag and clear it.
+    attempts_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The random value a digest's unsubscribe link carries (signed), instead of the user id;
+    # replacing it revokes every earlier link (forum/digest/message.py).
+    unsubscribe_key: Mapped[str] = mapped_column(
+        String(64), unique=True, default=lambda: secrets.token_urlsafe(24)
+    )
+    unsubscribe_key_previous: Mapped[str | None] = mapped_column(String(64))
+    unsubscribe_key_replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def set_password(self, password: str) -> None:
         # scrypt by default; the test suite configures a cheaper method to stay fast.

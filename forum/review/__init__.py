@@ -2,6 +2,7 @@
 audit log, nudges and retraining. Callers use the names below (`review.approve(...)`).
 
 * cases       verdicts and reports → at most one open case per post (`record`, `record_report`)
+* attempts    texts screening blocked, kept for moderators (urgent lane); repeated-attempts flag
 * queue       the moderators' queue and one case in full; whether screening works
 * decisions   approve, reject, edit and approve, bulk, claim, release
 * sanctions   warn, silence, suspend
@@ -14,6 +15,18 @@ Each public function that changes something is one transaction (the recording he
 their caller's), and writes an audit entry for every step.
 """
 
+from .attempts import (
+    REPEATED_BLOCKS,
+    REPEATED_BLOCKS_WINDOW,
+    MemberRecord,
+    clear_flag,
+    close_attempt,
+    get_attempt,
+    member_record,
+    open_attempt_count,
+    open_attempts,
+    record_blocked_attempt,
+)
 from .audit import AUDIT_VIEWS, audit, audit_log
 from .cases import get_case, open_case_for, record, record_report
 from .decisions import (
@@ -52,7 +65,10 @@ __all__ = [
     "AUDIT_VIEWS",
     "HARMFUL_CATEGORIES",
     "LANES",
+    "REPEATED_BLOCKS",
+    "REPEATED_BLOCKS_WINDOW",
     "BulkResult",
+    "MemberRecord",
     "NudgeStats",
     "Queue",
     "QueueEntry",
@@ -65,18 +81,25 @@ __all__ = [
     "bulk",
     "case_entry",
     "claim",
+    "clear_flag",
+    "close_attempt",
     "default_training_data",
     "edit_and_approve",
     "export_labels",
+    "get_attempt",
     "get_case",
     "lane_counts",
+    "member_record",
     "nudge_stats",
     "nudge_target",
+    "open_attempt_count",
+    "open_attempts",
     "open_case_for",
     "open_cases",
     "queue",
     "recent_notices",
     "record",
+    "record_blocked_attempt",
     "record_nudge",
     "record_report",
     "reject",

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import screening
@@ -19,7 +19,9 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..models import (
     LANE_ORDER,
+    BlockedAttempt,
     CaseStatus,
+    Lane,
     ModerationCase,
     Post,
     PostScreening,
@@ -29,9 +31,11 @@ from ..models import (
     Thread,
 )
 from ..reading import Page, paginate
+from .attempts import open_attempts
 from .cases import LANE_RANK, get_case
 
 LANES = ("all", *LANE_ORDER)
+ATTEMPTS = "blocked_attempts"  # a key of lane_counts(), not a lane of its own
 HISTORY_SIZE = 5
 
 
@@ -47,6 +51,7 @@ class Queue:
     page: Page[QueueEntry]
     lane: str
     counts: dict[str, int]  # open cases per lane, plus "all"
+    attempts: list[BlockedAttempt]  # open blocked attempts (urgent), shown above the cases
 
 
 
@@ -58,15 +63,25 @@ def _open_cases_filter():
 
 
 def lane_counts() -> dict[str, int]:
-    rows = db.session.execute(
-        select(ModerationCase.lane, func.count())
+    """Open cases per lane and in all; blocked attempts (urgent cases of their own, see
+    review/attempts.py) count in the urgent lane and also under "blocked_attempts". One query."""
+    cases = (
+        select(ModerationCase.lane.label("lane"), func.count().label("n"))
         .join(Post, Post.id == ModerationCase.post_id)
         .where(_open_cases_filter())
         .group_by(ModerationCase.lane)
-    ).all()
+    )
+    attempts = (
+        select(literal(ATTEMPTS).label("lane"), func.count().label("n"))
+        .select_from(BlockedAttempt)
+        .where(BlockedAttempt.status == CaseStatus.OPEN.value)
+    )
+    rows = db.session.execute(union_all(cases, attempts)).all()
     counts = {lane: 0 for lane in LANES}
+    counts[ATTEMPTS] = 0
     for lane, count in rows:
         counts[lane] = count
+    counts[Lane.URGENT.value] += counts[ATTEMPTS]
     counts["all"] = sum(count for _, count in rows)
     return counts
 
@@ -150,9 +165,11 @@ def queue(lane: str = "all", page: int = 1, per_page: int = 50) -> Queue:
                    prior_sanctions=sanctions.get(case.post.author_id, 0))
         for case in cases.items
     ]
+    counts = lane_counts()
+    show_attempts = lane in ("all", Lane.URGENT.value) and cases.page == 1 and counts[ATTEMPTS]
     return Queue(
         page=Page(items=entries, page=cases.page, pages=cases.pages, total=cases.total),
-        lane=lane, counts=lane_counts(),
+        lane=lane, counts=counts, attempts=open_attempts() if show_attempts else [],
     )
 
 

@@ -168,6 +168,33 @@ def suspend(user_id: int):
     )
 
 
+@bp.route("/attempts/<int:attempt_id>")
+def attempt(attempt_id: int):
+    found = review.get_attempt(attempt_id)
+    return render_template("moderator/attempt.html", attempt=found,
+                           record=review.member_record(member(), found.user_id))
+
+
+@bp.post("/attempts/<int:attempt_id>/close")
+def close_attempt(attempt_id: int):
+    return _run(lambda: review.close_attempt(member(), attempt_id, request.form.get("reason")),
+                f"Blocked attempt {attempt_id} closed; its text stays on record for moderators.")
+
+
+@bp.route("/users/<int:user_id>")
+def member_page(user_id: int):
+    return render_template("moderator/member.html",
+                           record=review.member_record(member(), user_id),
+                           repeated=review.REPEATED_BLOCKS,
+                           window_hours=int(review.REPEATED_BLOCKS_WINDOW.total_seconds() // 3600))
+
+
+@bp.post("/users/<int:user_id>/clear-flag")
+def clear_flag(user_id: int):
+    return _run(lambda: review.clear_flag(member(), user_id, request.form.get("reason")),
+                "The flag is cleared.")
+
+
 @bp.route("/audit")
 def audit():
     who = request.args.get("who", "all")
