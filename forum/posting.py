@@ -218,7 +218,8 @@ def _reply_parent(viewer: User, thread: Thread, parent_post_id: int | None) -> P
 
 def _own_post(user: User, post_id: int) -> Post:
     post = db.session.get(Post, post_id)
-    if post is None or post.status in (PostStatus.DELETED.value, PostStatus.REJECTED.value):
+    if post is None or post.status in (PostStatus.DELETED.value, PostStatus.REJECTED.value,
+                                       PostStatus.PURGED.value):
         raise NotFound("That post doesn't exist or isn't visible to you.")
     if post.author_id != user.id:
         if post.status != PostStatus.PUBLISHED.value and not user.is_staff:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from .. import accounts, blocks, posting, preferences, reading
+from .. import accounts, blocks, posting, preferences, purge, reading
 from ..boundary import page_number
 from ..errors import InvalidInput
 from ..extensions import csrf
@@ -150,6 +150,21 @@ def edit_post(post_id: int):
         "thread_id": outcome.thread.id,
         "escalate": outcome.escalate,
     })
+
+
+@bp.post(f"/posts/<{ID}:post_id>/purge")
+@token_required
+def purge_post(post_id: int):
+    """The author removes a post and every earlier version for good; {"confirm": true} needed."""
+    data = json_object()
+    only_fields(data, {"confirm"})
+    found = purge.preview(g.api_user, post_id)  # 404/403 before asking for the confirmation
+    if not flag(data, "confirm"):
+        raise InvalidInput(
+            f"This removes the post and its {found.earlier_versions} earlier version(s) for good; "
+            "send {\"confirm\": true} to go ahead.", field="confirm")
+    post = purge.purge_post(g.api_user, found.post.id)
+    return jsonify({"post_id": post.id, "thread_id": post.thread_id, "status": post.status})
 
 
 @bp.post(f"/posts/<{ID}:post_id>/reports")

@@ -66,3 +66,13 @@ def clear_flag(user_id: int):
     only_fields(data, {"reason"})
     review.clear_flag(g.api_user, user_id, data.get("reason"))
     return Response(status=204)
+
+
+@bp.post("/posts/<int(max=2147483647):post_id>/redact")
+def redact(post_id: int):
+    """{"version": "current" | earlier version id, "text"?: exact text (absent: whole version)}"""
+    data = json_object()
+    only_fields(data, {"version", "text"})
+    done = review.redact(g.api_user, post_id, data.get("version"), data.get("text"))
+    return jsonify({"post_id": done.post.id, "version": done.version, "whole": done.whole,
+                    "occurrences": done.occurrences})

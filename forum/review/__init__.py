@@ -1,6 +1,7 @@
 """Use cases for moderation on the forum's side: cases, the queue, decisions, sanctions, the
 audit log, nudges and retraining. Callers use the names below (`review.approve(...)`).
 
+* redaction   moderators remove personal details from any version of a post
 * cases       verdicts and reports → at most one open case per post (`record`, `record_report`)
 * attempts    texts screening blocked, kept for moderators (urgent lane); repeated-attempts flag
 * queue       the moderators' queue and one case in full; whether screening works
@@ -52,6 +53,15 @@ from .queue import (
     queue,
     screening_health,
 )
+from .redaction import (
+    REDACTED,
+    Redaction,
+    redact,
+    redactable_post,
+    scrub_post_records,
+    versions_of,
+)
+from .redaction import preview as redaction_preview
 from .retraining import (
     RescoreResult,
     build_community_model,
@@ -65,6 +75,7 @@ __all__ = [
     "AUDIT_VIEWS",
     "HARMFUL_CATEGORIES",
     "LANES",
+    "REDACTED",
     "REPEATED_BLOCKS",
     "REPEATED_BLOCKS_WINDOW",
     "BulkResult",
@@ -72,6 +83,7 @@ __all__ = [
     "NudgeStats",
     "Queue",
     "QueueEntry",
+    "Redaction",
     "RescoreResult",
     "ScreeningHealth",
     "approve",
@@ -102,11 +114,16 @@ __all__ = [
     "record_blocked_attempt",
     "record_nudge",
     "record_report",
+    "redact",
+    "redactable_post",
+    "redaction_preview",
     "reject",
     "rescore_held",
     "screening_health",
+    "scrub_post_records",
     "silence",
     "suspend",
     "unclaim",
+    "versions_of",
     "warn",
 ]

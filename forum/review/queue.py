@@ -58,7 +58,7 @@ class Queue:
 def _open_cases_filter():
     # A case whose post its author deleted has nothing left to review.
     return (ModerationCase.status == CaseStatus.OPEN.value) & (
-        Post.status != PostStatus.DELETED.value
+        Post.status.not_in([PostStatus.DELETED.value, PostStatus.PURGED.value])
     )
 
 

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import blocks, history, posting, preferences, reading
+from .. import blocks, history, posting, preferences, purge, reading
 from ..boundary import id_arg, page_number
 from ..errors import Conflict, Forbidden, InvalidInput, ModerationNudge
 from ..limits import posting_limit
@@ -222,6 +222,23 @@ def delete_post(post_id: int):
         return redirect(url_for("board.category", slug=post.thread.category.slug))
     flash("Your post is deleted.", "info")
     return redirect(_back(url_for("board.thread", thread_id=post.thread_id)))
+
+
+@bp.route("/p/<int:post_id>/purge", methods=["GET", "POST"])
+@login_required
+def purge_post(post_id: int):
+    """Remove a post and its earlier versions for good: a confirmation page, then the POST."""
+    found = purge.preview(_viewer(), post_id)
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        post = purge.purge_post(_viewer(), found.post.id)
+        flash("It's gone for good: the post and every earlier version. Take care of yourself.",
+              "success")
+        if post.is_opening:
+            return redirect(url_for("board.index"))
+        return redirect(url_for("board.thread", thread_id=post.thread_id))
+    return render_template("board/purge_confirm.html", preview=found, form=form), (
+        400 if request.method == "POST" else 200)
 
 
 @bp.route("/p/<int:post_id>/report", methods=["POST"])

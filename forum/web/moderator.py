@@ -195,6 +195,28 @@ def clear_flag(user_id: int):
                 "The flag is cleared.")
 
 
+@bp.route("/posts/<int:post_id>/redact", methods=["GET", "POST"])
+def redact(post_id: int):
+    """Pick a version and the text to remove; the POST shows a confirmation, then does it."""
+    post, revisions = review.versions_of(member(), post_id)
+    if request.method == "GET":
+        return render_template("moderator/redact.html", post=post, revisions=revisions,
+                               redacted=review.REDACTED)
+    version, text = request.form.get("version"), request.form.get("text") or None
+    try:
+        if request.form.get("confirm") != "yes":
+            plan = review.redaction_preview(member(), post.id, version, text)
+            return render_template("moderator/redact_confirm.html", plan=plan, text=text or "",
+                                   redacted=review.REDACTED)
+        done = review.redact(member(), post.id, version, text)
+    except ForumError as error:
+        return render_template("moderator/redact.html", post=post, revisions=revisions,
+                               redacted=review.REDACTED, error=error.message), error.status
+    flash(f"Removed from {done.occurrences} place(s). The audit log records that, "
+          "not the words.", "success")
+    return redirect(url_for("moderator.redact", post_id=post.id))
+
+
 @bp.route("/audit")
 def audit():
     who = request.args.get("who", "all")
