@@ -35,7 +35,7 @@ from .attempts import open_attempts
 from .cases import LANE_RANK, get_case
 
 LANES = ("all", *LANE_ORDER)
-ATTEMPTS = "blocked_attempts"  # a key of lane_counts(), not a lane of its own
+ATTEMPTS = "blocked_attempts"  # counted beside the lanes, shown in the urgent one
 HISTORY_SIZE = 5
 
 
@@ -64,7 +64,12 @@ def _open_cases_filter():
 
 def lane_counts() -> dict[str, int]:
     """Open cases per lane and in all; blocked attempts (urgent cases of their own, see
-    review/attempts.py) count in the urgent lane and also under "blocked_attempts". One query."""
+    review/attempts.py) count in the urgent lane. One query."""
+    return _counts()[0]
+
+
+def _counts() -> tuple[dict[str, int], int]:
+    """The lane counts, and how many of the urgent ones are blocked attempts."""
     cases = (
         select(ModerationCase.lane.label("lane"), func.count().label("n"))
         .join(Post, Post.id == ModerationCase.post_id)
@@ -78,12 +83,15 @@ def lane_counts() -> dict[str, int]:
     )
     rows = db.session.execute(union_all(cases, attempts)).all()
     counts = {lane: 0 for lane in LANES}
-    counts[ATTEMPTS] = 0
+    attempts = 0
     for lane, count in rows:
-        counts[lane] = count
-    counts[Lane.URGENT.value] += counts[ATTEMPTS]
+        if lane == ATTEMPTS:
+            attempts = count
+        else:
+            counts[lane] = count
+    counts[Lane.URGENT.value] += attempts
     counts["all"] = sum(count for _, count in rows)
-    return counts
+    return counts, attempts
 
 
 def _lane_rank():
@@ -165,8 +173,8 @@ def queue(lane: str = "all", page: int = 1, per_page: int = 50) -> Queue:
                    prior_sanctions=sanctions.get(case.post.author_id, 0))
         for case in cases.items
     ]
-    counts = lane_counts()
-    show_attempts = lane in ("all", Lane.URGENT.value) and cases.page == 1 and counts[ATTEMPTS]
+    counts, attempts = _counts()
+    show_attempts = lane in ("all", Lane.URGENT.value) and cases.page == 1 and attempts > 0
     return Queue(
         page=Page(items=entries, page=cases.page, pages=cases.pages, total=cases.total),
         lane=lane, counts=counts, attempts=open_attempts() if show_attempts else [],
