@@ -40,3 +40,6 @@ report_limit = limiter.shared_limit(
     lambda: current_app.config["RATELIMIT_POSTING"], scope="reports", key_func=_member_key,
     methods=["POST"],
 )
+lookup_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_LOOKUP"], scope="lookup", key_func=_member_key,
+)

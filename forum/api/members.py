@@ -15,7 +15,7 @@ from .. import accounts, blocks, posting, preferences, purge, reading
 from ..boundary import page_number
 from ..errors import InvalidInput
 from ..extensions import csrf
-from ..limits import login_limit, posting_limit, report_limit
+from ..limits import login_limit, lookup_limit, posting_limit, report_limit
 from .auth import bearer_token, no_store, token_optional, token_required, unauthorized
 from .schemas import (
     flag,
@@ -183,6 +183,7 @@ def report_post(post_id: int):
 
 @bp.post("/users/<string(maxlength=64):username>/block")
 @token_required
+@lookup_limit
 def block(username: str):
     blocks.block_member(g.api_user, username)
     return Response(status=204)
@@ -190,6 +191,7 @@ def block(username: str):
 
 @bp.delete("/users/<string(maxlength=64):username>/block")
 @token_required
+@lookup_limit
 def unblock(username: str):
     blocks.unblock_member(g.api_user, username)
     return Response(status=204)

@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 from .. import blocks, history, posting, preferences, purge, reading
 from ..boundary import id_arg, page_number
 from ..errors import Conflict, Forbidden, InvalidInput, ModerationNudge
-from ..limits import posting_limit
+from ..limits import lookup_limit, posting_limit
 from ..models import PostStatus, Thread
 from .forms import ActionForm, EditPostForm, ReplyForm, ReportForm, ThreadForm, apply_error
 from .helpers import viewer as _viewer
@@ -275,6 +275,7 @@ def support_post(post_id: int):
 
 @bp.route("/members/<username>/block", methods=["POST"])
 @login_required
+@lookup_limit
 def block_member(username: str):
     try:
         name = blocks.block_member(_viewer(), username)
@@ -291,6 +292,7 @@ def block_member(username: str):
 
 @bp.route("/members/<username>/unblock", methods=["POST"])
 @login_required
+@lookup_limit
 def unblock_member(username: str):
     name = blocks.unblock_member(_viewer(), username)
     flash(f"You've unblocked {name}.", "info")

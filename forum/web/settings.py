@@ -9,9 +9,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user
 from wtforms import SelectChoice
 
-from .. import accounts, preferences, reading
+from .. import accounts, digest, preferences, reading
 from ..errors import InvalidInput
-from .forms import DigestSettingsForm, PasswordChangeForm, apply_error
+from .forms import ActionForm, DigestSettingsForm, PasswordChangeForm, apply_error
 from .helpers import member as _member
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -19,7 +19,8 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 def _render(digest_form: DigestSettingsForm, password_form: PasswordChangeForm, status: int = 200):
     return render_template(
-        "account/settings.html", digest_form=digest_form, password_form=password_form
+        "account/settings.html", digest_form=digest_form, password_form=password_form,
+        action_form=ActionForm(formdata=None),
     ), status
 
 
@@ -69,3 +70,14 @@ def change_password():
             flash("Your password is changed. Any other devices are signed out.", "success")
             return redirect(url_for("account.settings"))
     return _render(_digest_form(), form, 422)
+
+
+@bp.route("/settings/unsubscribe-links", methods=["POST"])
+@login_required
+def replace_unsubscribe_links():
+    """Revoke the unsubscribe links in digests sent so far (say, one was forwarded)."""
+    if ActionForm().validate_on_submit():
+        digest.replace_unsubscribe_links(_member())
+        flash("Done: the unsubscribe links in earlier digests no longer work. "
+              "New digests carry a new one.", "success")
+    return redirect(url_for("account.settings"))
