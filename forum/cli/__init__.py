@@ -4,6 +4,7 @@
 * demo        load the demo community for `make run`
 * digest      send the email digests that are due (cron)
 * moderation  train the community model, status, re-screen held posts, export moderator labels
+* jobs        the background worker: on-call alerts for urgent cases
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from flask import Flask
 
 from .demo import demo_group
 from .digest import digest_group
+from .jobs import jobs_group
 from .moderation import moderation_cli
 from .users import users_cli
 
 
 def register(app: Flask) -> None:
-    for group in (users_cli, digest_group, demo_group, moderation_cli):
+    for group in (users_cli, digest_group, demo_group, moderation_cli, jobs_group):
         app.cli.add_command(group)

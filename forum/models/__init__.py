@@ -8,9 +8,11 @@ every importer (create_all, Alembic) sees every table:
               reports
 * moderation  screenings, cases, the append-only audit log, sanctions, notices, nudges
 * digest      the digest delivery ledger
+* alerts      the on-call alert outbox
 * defaults    the standing categories every forum starts with
 """
 
+from .alerts import AlertOutbox
 from .base import DigestFrequency, PostStatus, Role, UTCDateTime, utcnow
 from .community import (
     ApiToken,
@@ -33,10 +35,12 @@ from .moderation import (
     BlockedAttempt,
     CaseStatus,
     Lane,
+    MemberNote,
     ModerationCase,
     Notice,
     NudgeEvent,
     PostScreening,
+    ResponseTemplate,
     Sanction,
     SanctionKind,
 )
@@ -44,6 +48,7 @@ from .moderation import (
 __all__ = [
     "DEFAULT_CATEGORIES",
     "LANE_ORDER",
+    "AlertOutbox",
     "ApiToken",
     "AuditEntry",
     "AuditLogIsAppendOnly",
@@ -55,6 +60,7 @@ __all__ = [
     "DigestDelivery",
     "DigestFrequency",
     "Lane",
+    "MemberNote",
     "ModerationCase",
     "Notice",
     "NudgeEvent",
@@ -63,6 +69,7 @@ __all__ = [
     "PostScreening",
     "PostStatus",
     "Report",
+    "ResponseTemplate",
     "Role",
     "Sanction",
     "SanctionKind",

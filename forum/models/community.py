@@ -58,6 +58,8 @@ class User(UserMixin, db.Model):
     )
     unsubscribe_key_previous: Mapped[str | None] = mapped_column(String(64))
     unsubscribe_key_replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moderators on call get an email as soon as a case enters the urgent lane.
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     def set_password(self, password: str) -> None:
         # scrypt by default; the test suite configures a cheaper method to stay fast.

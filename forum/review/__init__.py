@@ -9,6 +9,11 @@ audit log, nudges and retraining. Callers use the names below (`review.approve(.
 * sanctions   warn, silence, suspend
 * audit       the append-only audit log: writing an entry, reading the log
 * notices     messages from the moderators to one member
+* on_call     which moderators are alerted at once about urgent cases
+* member_notes  private staff notes on members, shown on their cases
+* outreach    crisis response templates (admins edit them) and private messages to authors
+* response_times  how long cases wait for a first moderator action (7 and 30 days)
+* agreement   how well screening agrees with moderators, per week and category
 * nudges      nudges shown to authors, and what they did next
 * retraining  re-screening held posts, moderator labels, building the community model
 
@@ -16,6 +21,7 @@ Each public function that changes something is one transaction (the recording he
 their caller's), and writes an audit entry for every step.
 """
 
+from .agreement import AgreementRow, agreement, agreement_csv, weekly_totals
 from .attempts import (
     REPEATED_BLOCKS,
     REPEATED_BLOCKS_WINDOW,
@@ -40,8 +46,11 @@ from .decisions import (
     reject,
     unclaim,
 )
+from .member_notes import add_note, notes_for
 from .notices import recent_notices
 from .nudges import NudgeStats, nudge_stats, nudge_target, record_nudge
+from .on_call import on_call_moderators, set_on_call
+from .outreach import Template, reach_out, save_template, templates
 from .queue import (
     LANES,
     Queue,
@@ -62,6 +71,7 @@ from .redaction import (
     versions_of,
 )
 from .redaction import preview as redaction_preview
+from .response_times import LaneTimes, response_times
 from .retraining import (
     RescoreResult,
     build_community_model,
@@ -78,7 +88,9 @@ __all__ = [
     "REDACTED",
     "REPEATED_BLOCKS",
     "REPEATED_BLOCKS_WINDOW",
+    "AgreementRow",
     "BulkResult",
+    "LaneTimes",
     "MemberRecord",
     "NudgeStats",
     "Queue",
@@ -86,6 +98,10 @@ __all__ = [
     "Redaction",
     "RescoreResult",
     "ScreeningHealth",
+    "Template",
+    "add_note",
+    "agreement",
+    "agreement_csv",
     "approve",
     "audit",
     "audit_log",
@@ -102,13 +118,16 @@ __all__ = [
     "get_case",
     "lane_counts",
     "member_record",
+    "notes_for",
     "nudge_stats",
     "nudge_target",
+    "on_call_moderators",
     "open_attempt_count",
     "open_attempts",
     "open_case_for",
     "open_cases",
     "queue",
+    "reach_out",
     "recent_notices",
     "record",
     "record_blocked_attempt",
@@ -119,11 +138,16 @@ __all__ = [
     "redaction_preview",
     "reject",
     "rescore_held",
+    "response_times",
+    "save_template",
     "screening_health",
     "scrub_post_records",
+    "set_on_call",
     "silence",
     "suspend",
+    "templates",
     "unclaim",
     "versions_of",
     "warn",
+    "weekly_totals",
 ]

@@ -7,13 +7,24 @@ they parse the form, call a use case in forum/review/, flash what happened and r
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_fresh, login_user
 
 from .. import review
 from ..boundary import page_number
 from ..errors import ForumError
 from ..extensions import limiter, login_manager
+from . import charts as charts_svg
 from .helpers import member
 from .redirects import safe_mod_path
 
@@ -73,6 +84,7 @@ def queue():
     return render_template(
         "moderator/queue.html", queue=data, lanes=review.LANES,
         health=review.screening_health(), nudges=review.nudge_stats(),
+        times=review.response_times(),
         categories=review.HARMFUL_CATEGORIES,
     )
 
@@ -82,6 +94,7 @@ def case(case_id: int):
     entry = review.case_entry(case_id)
     return render_template(
         "moderator/case.html", entry=entry, case=entry.case,
+        response_templates=review.templates(),
         categories=review.HARMFUL_CATEGORIES, health=review.screening_health(),
     )
 
@@ -139,6 +152,12 @@ def bulk():
     except ForumError as error:
         flash(error.message, "error")
     return redirect(_back())
+
+
+@bp.post("/users/<int:user_id>/notes")
+def add_note(user_id: int):
+    return _run(lambda: review.add_note(member(), user_id, request.form.get("body", "")),
+                "Note added. Only staff can see it.")
 
 
 @bp.post("/users/<int:user_id>/warn")
@@ -225,3 +244,52 @@ def audit():
     entries = review.audit_log(page_number(), who=who)
     return render_template("moderator/audit.html", entries=entries, who=who,
                            views=review.AUDIT_VIEWS)
+
+
+@bp.route("/agreement")
+def agreement():
+    rows = review.agreement()
+    weeks = review.weekly_totals(rows)
+    labels = [week.week.strftime("%d %b") for week in weeks]
+    charts = {
+        "holds": ("Automatic holds", charts_svg.stacked_bars(
+            "chart-holds", "Automatic holds per week: rejected (screening was right) and "
+            "approved (screening was wrong)", labels,
+            [("rejected", [w.holds_rejected for w in weeks], "chart__bar--right"),
+             ("approved", [w.holds_approved for w in weeks], "chart__bar--wrong")])),
+        "misses": ("Misses", charts_svg.stacked_bars(
+            "chart-misses", "Published posts later reported and removed, per week", labels,
+            [("removed after a report", [w.misses for w in weeks], "chart__bar--wrong")])),
+        "nudges": ("Nudges", charts_svg.stacked_bars(
+            "chart-nudges", "Nudges per week: rewritten and published, or not", labels,
+            [("rewritten", [w.nudges_revised for w in weeks], "chart__bar--right"),
+             ("not rewritten", [w.nudges - w.nudges_revised for w in weeks],
+              "chart__bar--other")])),
+    }
+    return render_template("moderator/agreement.html", rows=rows, weeks=weeks, charts=charts)
+
+
+@bp.route("/agreement.csv")
+def agreement_csv():
+    body = review.agreement_csv(review.agreement())
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=screening-agreement.csv"})
+
+
+@bp.post("/cases/<int:case_id>/outreach")
+def reach_out(case_id: int):
+    return _run(lambda: review.reach_out(member(), case_id, request.form.get("message", "")),
+                "Your message was sent. They will see it on their next page.")
+
+
+@bp.route("/templates", methods=["GET", "POST"])
+def response_templates():
+    if request.method == "POST":
+        template_id = request.form.get("template_id", "")
+        return _run(
+            lambda: review.save_template(
+                member(), request.form.get("title", ""), request.form.get("body", ""),
+                int(template_id) if template_id.isdigit() else None),
+            "Template saved.",
+        )
+    return render_template("moderator/templates.html", templates=review.templates())

@@ -2,7 +2,7 @@
 repeated-attempts flag, and the random per-member unsubscribe key.
 
 Revision ID: blocks_0001
-Revises: 4a6314daddf2
+Revises: outreach_0001
 Create Date: 2026-12-01 12:00:00
 
 Self-contained on purpose: a revision never imports forum code. Existing members get a random
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'blocks_0001'
-down_revision = '4a6314daddf2'
+down_revision = 'outreach_0001'
 branch_labels = None
 depends_on = None
 
