@@ -20,11 +20,11 @@ from .after_response import defer
 from .errors import Conflict, InvalidInput
 from .extensions import db
 from .models import ApiToken, DigestFrequency, Role, User, utcnow
+from .names import check_new_name
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,30}[A-Za-z0-9_]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PASSWORD_MIN, PASSWORD_MAX = passwords.PASSWORD_MIN, passwords.PASSWORD_MAX
-RESERVED_USERNAMES = {"admin", "moderator", "mod", "staff", "system", "forum", "support"}
 
 
 def validate_username(username: object) -> str:
@@ -56,11 +56,11 @@ def _checked_new_account(username: object, email: object, password: object, role
     if role not in {r.value for r in Role}:
         raise InvalidInput(f"Unknown role {role!r}; use member, moderator or admin.", field="role")
     key = username.lower()
-    if key in RESERVED_USERNAMES and not allow_reserved:
-        raise InvalidInput("That username is reserved. Please pick another.", field="username")
     if db.session.scalar(select(User.id).where(User.username_key == key)) is not None:
         # Usernames are public anyway: saying it is taken tells nobody anything new.
         raise Conflict("That username is taken. Please pick another.", field="username")
+    if not allow_reserved:
+        check_new_name(username, role)  # reserved words and look-alikes of staff names
     return username, email, password
 
 

@@ -86,6 +86,9 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "RATELIMIT_EMAIL": env.get("FORUM_RATELIMIT_EMAIL", "5 per hour"),
         "RATELIMIT_REGISTER": env.get("FORUM_RATELIMIT_REGISTER", "5 per hour"),
         "RATELIMIT_POSTING": env.get("FORUM_RATELIMIT_POSTING", "30 per hour"),
+        # Anything that looks a member up by name (block, unblock): slows down anyone testing
+        # which names exist (the answers are the same for unknown names anyway).
+        "RATELIMIT_LOOKUP": env.get("FORUM_RATELIMIT_LOOKUP", "30 per minute"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -53,7 +53,8 @@ def _post_for(viewer: User | None, post_id: int) -> Post:
         return one_or_not_found(
             select(Post)
             .options(joinedload(Post.author), joinedload(Post.thread))
-            .where(Post.id == post_id, Post.status != PostStatus.DELETED.value),
+            .where(Post.id == post_id,
+                   Post.status.not_in([PostStatus.DELETED.value, PostStatus.PURGED.value])),
             NOT_FOUND,
         )
     try:

@@ -103,3 +103,7 @@ resend_limit = limiter.shared_limit(
     lambda: current_app.config["RATELIMIT_EMAIL"], scope="email-member", key_func=_member_key,
     methods=["POST"],
 )
+# Looking members up by name (block, unblock): one budget per member, pages and API.
+lookup_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_LOOKUP"], scope="lookup", key_func=_member_key,
+)

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from . import review, screening, visibility
+from .blocks import NOT_POSTED, ensure_may_write
 from .errors import (
     Conflict,
     EmailNotVerified,
@@ -23,7 +24,6 @@ from .errors import (
 from .extensions import db
 from .markup import render_markdown
 from .models import (
-    Block,
     Post,
     PostRevision,
     PostStatus,
@@ -33,7 +33,7 @@ from .models import (
     User,
     utcnow,
 )
-from .reading import get_category, get_post, get_thread, user_by_username
+from .reading import get_category, get_post, get_thread
 
 TITLE_MIN, TITLE_MAX = 3, 160
 BODY_MAX = 20_000
@@ -110,13 +110,22 @@ def _ensure_can_write(author: User) -> None:
 
 
 def _screen(
-    body: str, parent_text: str | None, acknowledge_nudge: bool, author: User, target: str
+    body: str, parent_text: str | None, acknowledge_nudge: bool, author: User, target: str,
+    **where: int | None,
 ) -> screening.Screening:
+    """Screen a text; a nudge (hold or block) is raised instead of storing it.
+
+    ``where``: thread_id, parent_id and post_id of the attempt, kept with a blocked text.
+    """
     verdict = screening.screen_text(body, parent_text)
     if verdict.unavailable:
         # Nothing to rephrase: the post is stored held (fail closed, never lost) and the
         # answer says so; it is checked when screening is back or by a moderator.
         return verdict
+    if verdict.decision == "block":
+        # Never published, whatever the author acknowledges; moderators see the attempt in
+        # the urgent lane (own commit), and the author only the kind nudge below.
+        review.record_blocked_attempt(author, target, body, verdict, **where)
     if verdict.decision == "block" or (verdict.decision == "hold" and not acknowledge_nudge):
         # Remembered (own small commit) to measure how often nudged authors revise.
         review.record_nudge(author, target, verdict)
@@ -163,7 +172,7 @@ def create_thread(
     body = _clean_body(body)
     content_warning = _clean_content_warning(content_warning)
     verdict = _screen(f"{title}\n\n{body}", None, acknowledge_nudge, author,
-                      review.nudge_target("thread"))
+                      review.nudge_target("thread"), thread_id=None)
 
     now = utcnow()
     thread = Thread(
@@ -178,14 +187,6 @@ def create_thread(
     return _settle(post, thread, verdict, now=now)
 
 
-def _is_blocked_by(user: User, other_id: int) -> bool:
-    return db.session.scalar(
-        select(func.count()).select_from(Block).where(
-            Block.blocker_id == other_id, Block.blocked_id == user.id
-        )
-    ) > 0
-
-
 def reply(
     author: User,
     thread_id: int,
@@ -195,13 +196,14 @@ def reply(
 ) -> PostOutcome:
     _ensure_can_write(author)
     thread = get_thread(author, thread_id)
-    if thread.author_id != author.id and _is_blocked_by(author, thread.author_id):
-        # The member is not told why: blocks are private to the one who blocks.
-        raise Forbidden("Replies to this thread aren't open to you.")
     body = _clean_body(body)
     parent = _reply_parent(author, thread, parent_post_id)
+    # Not in the blocker's thread, nor to the blocker's post in anyone's thread; the member
+    # is not told why (forum/blocks.py).
+    ensure_may_write(author, thread.author_id, parent.author_id if parent else None)
     verdict = _screen(body, parent.body_markdown if parent else None, acknowledge_nudge, author,
-                      review.nudge_target("reply", thread.id))
+                      review.nudge_target("reply", thread.id), thread_id=thread.id,
+                      parent_id=parent.id if parent else None)
 
     post = Post(
         thread=thread, author=author, parent=parent, is_opening=False, body_markdown=body,
@@ -213,7 +215,11 @@ def reply(
 
 def _reply_parent(viewer: User, thread: Thread, parent_post_id: int | None) -> Post | None:
     if parent_post_id is not None:
-        parent = get_post(viewer, parent_post_id)
+        try:
+            parent = get_post(viewer, parent_post_id)
+        except NotFound:
+            # Deleted or hidden since the page was loaded: the same neutral answer as a block.
+            raise Forbidden(NOT_POSTED) from None
         if parent.thread_id != thread.id:
             raise InvalidInput("You can only reply to a post in the same thread.", field="parent")
         return parent
@@ -224,7 +230,8 @@ def _reply_parent(viewer: User, thread: Thread, parent_post_id: int | None) -> P
 
 def _own_post(user: User, post_id: int) -> Post:
     post = db.session.get(Post, post_id)
-    if post is None or post.status in (PostStatus.DELETED.value, PostStatus.REJECTED.value):
+    if post is None or post.status in (PostStatus.DELETED.value, PostStatus.REJECTED.value,
+                                       PostStatus.PURGED.value):
         raise NotFound("That post doesn't exist or isn't visible to you.")
     if post.author_id != user.id:
         if post.status != PostStatus.PUBLISHED.value and not user.is_staff:
@@ -239,10 +246,12 @@ def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = Fal
     post = _own_post(user, post_id)
     body = _clean_body(body)
     thread = post.thread
+    ensure_may_write(user, thread.author_id, post.parent.author_id if post.parent else None)
     parent_text = post.parent.body_markdown if post.parent is not None else None
     screened_text = f"{thread.title}\n\n{body}" if post.is_opening else body
     verdict = _screen(screened_text, parent_text, acknowledge_nudge, user,
-                      review.nudge_target("edit", post.id))
+                      review.nudge_target("edit", post.id), thread_id=thread.id,
+                      post_id=post.id, parent_id=post.parent_id)
 
     db.session.add(PostRevision(post=post, body_markdown=post.body_markdown, created_at=utcnow()))
     post.body_markdown = body
@@ -266,6 +275,7 @@ def report_post(reporter: User, post_id: int, reason: str) -> Report:
     reason = reason.strip()[:REPORT_REASON_MAX]
     if post.author_id == reporter.id:
         raise InvalidInput("You can't report your own post; you can edit or delete it instead.")
+    ensure_may_write(reporter, post.author_id)
     existing = db.session.scalar(
         select(Report).where(Report.post_id == post.id, Report.reporter_id == reporter.id)
     )
@@ -279,31 +289,12 @@ def report_post(reporter: User, post_id: int, reason: str) -> Report:
     return report
 
 
-def block_member(blocker: User, username: str) -> User:
-    target = user_by_username(username)
-    if target.id == blocker.id:
-        raise InvalidInput("You can't block yourself.")
-    exists = db.session.get(Block, (blocker.id, target.id))
-    if exists is None:
-        db.session.add(Block(blocker_id=blocker.id, blocked_id=target.id, created_at=utcnow()))
-        db.session.commit()
-    return target
-
-
-def unblock_member(blocker: User, username: str) -> User:
-    target = user_by_username(username)
-    db.session.execute(
-        delete(Block).where(Block.blocker_id == blocker.id, Block.blocked_id == target.id)
-    )
-    db.session.commit()
-    return target
-
-
 def toggle_support(user: User, post_id: int) -> Post:
     """Add or withdraw a "support" reaction; returns the post with its new count."""
     post = get_post(user, post_id)
     if not post.is_published:
         raise InvalidInput("You can support a post once it's visible to everyone.")
+    ensure_may_write(user, post.author_id)
     existing = db.session.get(Support, (post.id, user.id))
     if existing is None:
         try:

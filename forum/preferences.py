@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from .accounts import checked_digest_frequency
 from .errors import InvalidInput
@@ -84,14 +84,9 @@ def supported_post_ids(user: User | None, post_ids: Iterable[int]) -> set[int]:
 
 
 def may_reply(user: User | None, thread: Thread) -> bool:
-    """Whether the reply form makes sense: signed in, not read-only, not blocked by the author."""
-    if user is None or not user.is_authenticated or user.is_silenced():
-        return False
-    if thread.author_id == user.id:
-        return True
-    blocked = db.session.scalar(
-        select(func.count()).select_from(Block).where(
-            Block.blocker_id == thread.author_id, Block.blocked_id == user.id
-        )
-    )
-    return not blocked
+    """Whether to show the reply form: signed in and not read-only.
+
+    Blocks are deliberately left out: a blocked member's page looks the same as anyone's (the
+    write itself is refused with a neutral answer, forum/blocks.py), so it can't reveal a block.
+    """
+    return user is not None and user.is_authenticated and not user.is_silenced()

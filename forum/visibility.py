@@ -27,6 +27,7 @@ PUBLISHED = PostStatus.PUBLISHED.value
 HELD = PostStatus.HELD.value
 REJECTED = PostStatus.REJECTED.value
 DELETED = PostStatus.DELETED.value
+PURGED = PostStatus.PURGED.value
 
 _THREAD_COUNTERS = ("reply_count", "last_activity_at", "is_visible", "deleted_at")
 
@@ -140,6 +141,26 @@ def delete(post: Post, now: datetime) -> bool:
         return False
     _after_hiding(post, was, thread_deleted_at=now if post.is_opening else None)
     return True
+
+
+def purge(post: Post, now: datetime) -> str | None:
+    """The author's permanent removal: the post's text is emptied in the same UPDATE that moves
+    its status, from any state but purged. Returns the status it had (None: already purged).
+
+    Counters move as for a delete when it was visible (published or held); a purged opening post
+    takes its thread out of listings, like a delete.
+    """
+    was = _move_status(post, (PUBLISHED, HELD, REJECTED, DELETED), PURGED,
+                       body_markdown="", body_html="")
+    if was is None:
+        return None
+    if was in (PUBLISHED, HELD):
+        _after_hiding(post, was, thread_deleted_at=now if post.is_opening else None)
+    elif post.is_opening:
+        _update_thread(post.thread_id, is_visible=False,
+                       deleted_at=func.coalesce(Thread.deleted_at, now))
+        _expire_thread(post)
+    return was
 
 
 def adjust_support(post_id: int, step: int) -> None:

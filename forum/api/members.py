@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from .. import accounts, posting, preferences, reading
+from .. import accounts, blocks, posting, preferences, purge, reading
 from ..boundary import page_number
 from ..errors import InvalidInput
 from ..extensions import csrf
 from ..limits import (
     MISMATCH,
     login_limit,
+    lookup_limit,
     posting_limit,
     report_limit,
     sign_in_attempt,
@@ -121,6 +122,7 @@ def thread(thread_id: int):
         "title": found.title,
         "category": found.category.slug,
         "author": found.author.username,
+        "author_staff": found.author.is_staff,
         "content_warning": found.content_warning,
         "reply_count": reading.visible_reply_count(viewer, found),
         "posts": [post_json(post) for post in page.items],
@@ -163,6 +165,21 @@ def edit_post(post_id: int):
     })
 
 
+@bp.post(f"/posts/<{ID}:post_id>/purge")
+@token_required
+def purge_post(post_id: int):
+    """The author removes a post and every earlier version for good; {"confirm": true} needed."""
+    data = json_object()
+    only_fields(data, {"confirm"})
+    found = purge.preview(g.api_user, post_id)  # 404/403 before asking for the confirmation
+    if not flag(data, "confirm"):
+        raise InvalidInput(
+            f"This removes the post and its {found.earlier_versions} earlier version(s) for good; "
+            "send {\"confirm\": true} to go ahead.", field="confirm")
+    post = purge.purge_post(g.api_user, found.post.id)
+    return jsonify({"post_id": post.id, "thread_id": post.thread_id, "status": post.status})
+
+
 @bp.post(f"/posts/<{ID}:post_id>/reports")
 @token_required
 @report_limit
@@ -179,15 +196,17 @@ def report_post(post_id: int):
 
 @bp.post("/users/<string(maxlength=64):username>/block")
 @token_required
+@lookup_limit
 def block(username: str):
-    posting.block_member(g.api_user, username)
+    blocks.block_member(g.api_user, username)
     return Response(status=204)
 
 
 @bp.delete("/users/<string(maxlength=64):username>/block")
 @token_required
+@lookup_limit
 def unblock(username: str):
-    posting.unblock_member(g.api_user, username)
+    blocks.unblock_member(g.api_user, username)
     return Response(status=204)
 
 

@@ -8,14 +8,14 @@ that isn't a JSON object, 422 for a bad field).
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from .. import review
 from ..boundary import page_number
 from ..errors import InvalidInput
 from ..extensions import csrf
 from .auth import no_store, require_staff
-from .schemas import case_json, json_object, only_fields
+from .schemas import attempt_json, case_json, json_object, only_fields
 
 bp = Blueprint("api_moderation", __name__, url_prefix="/api/v1/moderation")
 csrf.exempt(bp)
@@ -28,8 +28,11 @@ def queue():
     lane = request.args.get("lane", "all")
     page = page_number(strict=True)
     cases = review.open_cases(lane, page, per_page=100)
+    # Blocked attempts are urgent cases without a post: listed beside the items.
+    attempts = review.open_attempts() if lane in ("all", "urgent") and page == 1 else []
     return jsonify({"items": [case_json(case) for case in cases.items], "page": cases.page,
-                    "pages": cases.pages, "lane": lane})
+                    "pages": cases.pages, "lane": lane,
+                    "blocked_attempts": [attempt_json(attempt) for attempt in attempts]})
 
 
 @bp.post("/cases/<int:case_id>")
@@ -45,3 +48,31 @@ def act_on_case(case_id: int):
     else:
         raise InvalidInput("action must be 'approve' or 'reject'.", field="action")
     return jsonify(case_json(review.get_case(case.id)))
+
+
+@bp.post("/attempts/<int:attempt_id>")
+def act_on_attempt(attempt_id: int):
+    data = json_object()
+    only_fields(data, {"action", "reason"})
+    if data.get("action") != "close":
+        raise InvalidInput("action must be 'close'.", field="action")
+    attempt = review.close_attempt(g.api_user, attempt_id, data.get("reason"))
+    return jsonify(attempt_json(review.get_attempt(attempt.id)))
+
+
+@bp.delete("/users/<int:user_id>/flag")
+def clear_flag(user_id: int):
+    data = json_object() if request.content_length else {}
+    only_fields(data, {"reason"})
+    review.clear_flag(g.api_user, user_id, data.get("reason"))
+    return Response(status=204)
+
+
+@bp.post("/posts/<int(max=2147483647):post_id>/redact")
+def redact(post_id: int):
+    """{"version": "current" | earlier version id, "text"?: exact text (absent: whole version)}"""
+    data = json_object()
+    only_fields(data, {"version", "text"})
+    done = review.redact(g.api_user, post_id, data.get("version"), data.get("text"))
+    return jsonify({"post_id": done.post.id, "version": done.version, "whole": done.whole,
+                    "occurrences": done.occurrences})

@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from .. import posting, preferences
 from ..boundary import ID_MAX
 from ..errors import InvalidInput
-from ..models import ModerationCase, Post, Thread, User
+from ..models import BlockedAttempt, ModerationCase, Post, Thread, User
 
 # --- request parsing ------------------------------------------------------------------------
 
@@ -84,6 +84,8 @@ def post_json(post: Post) -> dict[str, Any]:
     return {
         "id": post.id,
         "author": post.author.username,
+        # From the author's role on the server, never from anything a member can type.
+        "staff": post.author.is_staff,
         "body_html": post.body_html,
         "status": post.status,
         "created_at": timestamp(post.created_at),
@@ -133,7 +135,28 @@ def case_json(case: ModerationCase) -> dict[str, Any]:
         "scores": dict(case.scores or {}),
         "report_count": case.report_count,
         "author": post.author.username,
+        "author_flagged": post.author.attempts_flagged_at is not None,
         "body_html": post.body_html,
         "post_status": post.status,
         "created_at": timestamp(case.created_at),
+    }
+
+
+def attempt_json(attempt: BlockedAttempt) -> dict[str, Any]:
+    """A blocked attempt, for moderators only: the text as it was tried, and why it was blocked."""
+    return {
+        "attempt_id": attempt.id,
+        "lane": "urgent",
+        "status": attempt.status,
+        "target": attempt.target,
+        "thread_id": attempt.thread_id,
+        "post_id": attempt.post_id,
+        "parent_id": attempt.parent_id,
+        "author": attempt.author.username,
+        "author_flagged": attempt.author.attempts_flagged_at is not None,
+        "text": attempt.text,
+        "category": attempt.category,
+        "reasons": list(attempt.reasons or []),
+        "scores": dict(attempt.scores or {}),
+        "created_at": timestamp(attempt.created_at),
     }

@@ -48,3 +48,4 @@ class PostStatus(enum.StrEnum):
     HELD = "held"  # waiting for a moderator; visible to its author and staff only
     REJECTED = "rejected"  # a moderator declined it; kept for the record, never shown
     DELETED = "deleted"  # soft-deleted by its author
+    PURGED = "purged"  # its author removed it for good: the row stays, every word is gone

@@ -5,6 +5,7 @@ Moderated content is soft-hidden through `Post.status`; nothing here deletes a p
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -52,6 +53,16 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The secret of the sign-in this object was loaded for (see forum/sign_ins.py); not stored.
     sign_in_secret = None
+    # Set when screening blocked this member's texts REPEATED_BLOCKS times within a day
+    # (forum/review/attempts.py); moderators see the flag and clear it.
+    attempts_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The random value a digest's unsubscribe link carries (signed), instead of the user id;
+    # replacing it revokes every earlier link (forum/digest/message.py).
+    unsubscribe_key: Mapped[str] = mapped_column(
+        String(64), unique=True, default=lambda: secrets.token_urlsafe(24)
+    )
+    unsubscribe_key_previous: Mapped[str | None] = mapped_column(String(64))
+    unsubscribe_key_replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Moderators on call get an email as soon as a case enters the urgent lane.
     on_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 

@@ -29,12 +29,13 @@ from sqlalchemy.sql import Delete, Update
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
-from .community import Post, Report, User
+from .community import Post, Report, Thread, User
 
 __all__ = [
     "LANE_ORDER",
     "AuditEntry",
     "AuditLogIsAppendOnly",
+    "BlockedAttempt",
     "CaseStatus",
     "Lane",
     "MemberNote",
@@ -144,6 +145,49 @@ class ModerationCase(db.Model):
         order_by=lambda: Report.id,
         viewonly=True,
     )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CaseStatus.OPEN.value
+
+
+class BlockedAttempt(db.Model):
+    """A text screening blocked (threats, doxxing): never published, kept for moderators.
+
+    It is a case of the urgent lane of its own (not a ModerationCase: there is no post), so
+    moderators see who tried to post an address or a threat, and what exactly.
+    """
+
+    __tablename__ = "blocked_attempts"
+    __table_args__ = (
+        Index("ix_blocked_attempts_user_created", "user_id", "created_at"),
+        Index("ix_blocked_attempts_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # What the author was writing: "thread:new", "reply:<thread id>", "edit:<post id>".
+    target: Mapped[str] = mapped_column(String(40))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))  # the post being edited
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    # The attempted text as screening saw it (a thread's title first). Moderators only.
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(32))
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    rule_hits: Mapped[list] = mapped_column(JSON, default=list)
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    model_version: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(foreign_keys=[user_id])
+    thread: Mapped[Thread | None] = relationship(foreign_keys=[thread_id])
+    parent: Mapped[Post | None] = relationship(foreign_keys=[parent_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
 
     @property
     def is_open(self) -> bool:

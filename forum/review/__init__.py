@@ -1,7 +1,9 @@
 """Use cases for moderation on the forum's side: cases, the queue, decisions, sanctions, the
 audit log, nudges and retraining. Callers use the names below (`review.approve(...)`).
 
+* redaction   moderators remove personal details from any version of a post
 * cases       verdicts and reports → at most one open case per post (`record`, `record_report`)
+* attempts    texts screening blocked, kept for moderators (urgent lane); repeated-attempts flag
 * queue       the moderators' queue and one case in full; whether screening works
 * decisions   approve, reject, edit and approve, bulk, claim, release
 * sanctions   warn, silence, suspend
@@ -20,6 +22,18 @@ their caller's), and writes an audit entry for every step.
 """
 
 from .agreement import AgreementRow, agreement, agreement_csv, weekly_totals
+from .attempts import (
+    REPEATED_BLOCKS,
+    REPEATED_BLOCKS_WINDOW,
+    MemberRecord,
+    clear_flag,
+    close_attempt,
+    get_attempt,
+    member_record,
+    open_attempt_count,
+    open_attempts,
+    record_blocked_attempt,
+)
 from .audit import AUDIT_VIEWS, audit, audit_log
 from .cases import get_case, open_case_for, record, record_report
 from .decisions import (
@@ -48,6 +62,15 @@ from .queue import (
     queue,
     screening_health,
 )
+from .redaction import (
+    REDACTED,
+    Redaction,
+    redact,
+    redactable_post,
+    scrub_post_records,
+    versions_of,
+)
+from .redaction import preview as redaction_preview
 from .response_times import LaneTimes, response_times
 from .retraining import (
     RescoreResult,
@@ -62,12 +85,17 @@ __all__ = [
     "AUDIT_VIEWS",
     "HARMFUL_CATEGORIES",
     "LANES",
+    "REDACTED",
+    "REPEATED_BLOCKS",
+    "REPEATED_BLOCKS_WINDOW",
     "AgreementRow",
     "BulkResult",
     "LaneTimes",
+    "MemberRecord",
     "NudgeStats",
     "Queue",
     "QueueEntry",
+    "Redaction",
     "RescoreResult",
     "ScreeningHealth",
     "Template",
@@ -81,33 +109,45 @@ __all__ = [
     "bulk",
     "case_entry",
     "claim",
+    "clear_flag",
+    "close_attempt",
     "default_training_data",
     "edit_and_approve",
     "export_labels",
+    "get_attempt",
     "get_case",
     "lane_counts",
+    "member_record",
     "notes_for",
     "nudge_stats",
     "nudge_target",
     "on_call_moderators",
+    "open_attempt_count",
+    "open_attempts",
     "open_case_for",
     "open_cases",
     "queue",
     "reach_out",
     "recent_notices",
     "record",
+    "record_blocked_attempt",
     "record_nudge",
     "record_report",
+    "redact",
+    "redactable_post",
+    "redaction_preview",
     "reject",
     "rescore_held",
     "response_times",
     "save_template",
     "screening_health",
+    "scrub_post_records",
     "set_on_call",
     "silence",
     "suspend",
     "templates",
     "unclaim",
+    "versions_of",
     "warn",
     "weekly_totals",
 ]

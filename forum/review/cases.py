@@ -119,7 +119,10 @@ def record(post: Post, verdict: Screening, source: str | None = None) -> Moderat
     audit(
         "screened", post_id=post.id, case_id=case.id if case is not None else None,
         user_id=post.author_id, source=source, decision=verdict.decision,
-        category=verdict.category, escalate=verdict.escalate, reasons=list(verdict.reasons),
+        category=verdict.category, escalate=verdict.escalate,
+        # Rule ids, not the reasons: those quote the matched words, and the append-only log
+        # must never hold a post's text (a purge could not remove it). Cases keep the reasons.
+        rules=sorted({str(hit.get("rule_id", "")) for hit in verdict.rule_hits} - {""}),
         model_version=verdict.model_version, post_status=post.status, nudged=nudged,
     )
     return case

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import screening
@@ -19,7 +19,9 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..models import (
     LANE_ORDER,
+    BlockedAttempt,
     CaseStatus,
+    Lane,
     MemberNote,
     ModerationCase,
     Post,
@@ -30,10 +32,12 @@ from ..models import (
     Thread,
 )
 from ..reading import Page, paginate
+from .attempts import open_attempts
 from .cases import LANE_RANK, get_case
 from .member_notes import notes_for
 
 LANES = ("all", *LANE_ORDER)
+ATTEMPTS = "blocked_attempts"  # counted beside the lanes, shown in the urgent one
 HISTORY_SIZE = 5
 
 
@@ -50,28 +54,47 @@ class Queue:
     page: Page[QueueEntry]
     lane: str
     counts: dict[str, int]  # open cases per lane, plus "all"
+    attempts: list[BlockedAttempt]  # open blocked attempts (urgent), shown above the cases
 
 
 
 def _open_cases_filter():
     # A case whose post its author deleted has nothing left to review.
     return (ModerationCase.status == CaseStatus.OPEN.value) & (
-        Post.status != PostStatus.DELETED.value
+        Post.status.not_in([PostStatus.DELETED.value, PostStatus.PURGED.value])
     )
 
 
 def lane_counts() -> dict[str, int]:
-    rows = db.session.execute(
-        select(ModerationCase.lane, func.count())
+    """Open cases per lane and in all; blocked attempts (urgent cases of their own, see
+    review/attempts.py) count in the urgent lane. One query."""
+    return _counts()[0]
+
+
+def _counts() -> tuple[dict[str, int], int]:
+    """The lane counts, and how many of the urgent ones are blocked attempts."""
+    cases = (
+        select(ModerationCase.lane.label("lane"), func.count().label("n"))
         .join(Post, Post.id == ModerationCase.post_id)
         .where(_open_cases_filter())
         .group_by(ModerationCase.lane)
-    ).all()
+    )
+    attempts = (
+        select(literal(ATTEMPTS).label("lane"), func.count().label("n"))
+        .select_from(BlockedAttempt)
+        .where(BlockedAttempt.status == CaseStatus.OPEN.value)
+    )
+    rows = db.session.execute(union_all(cases, attempts)).all()
     counts = {lane: 0 for lane in LANES}
+    attempts = 0
     for lane, count in rows:
-        counts[lane] = count
+        if lane == ATTEMPTS:
+            attempts = count
+        else:
+            counts[lane] = count
+    counts[Lane.URGENT.value] += attempts
     counts["all"] = sum(count for _, count in rows)
-    return counts
+    return counts, attempts
 
 
 def _lane_rank():
@@ -155,9 +178,11 @@ def queue(lane: str = "all", page: int = 1, per_page: int = 50) -> Queue:
                    notes=notes.get(case.post.author_id, []))
         for case in cases.items
     ]
+    counts, attempts = _counts()
+    show_attempts = lane in ("all", Lane.URGENT.value) and cases.page == 1 and attempts > 0
     return Queue(
         page=Page(items=entries, page=cases.page, pages=cases.pages, total=cases.total),
-        lane=lane, counts=lane_counts(),
+        lane=lane, counts=counts, attempts=open_attempts() if show_attempts else [],
     )
 
 

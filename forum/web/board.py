@@ -14,10 +14,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import history, posting, preferences, reading
+from .. import blocks, history, posting, preferences, purge, reading
 from ..boundary import id_arg, page_number
 from ..errors import Conflict, Forbidden, InvalidInput, ModerationNudge
-from ..limits import posting_limit
+from ..limits import lookup_limit, posting_limit
 from ..models import PostStatus, Thread
 from .forms import ActionForm, EditPostForm, ReplyForm, ReportForm, ThreadForm, apply_error
 from .helpers import viewer as _viewer
@@ -209,7 +209,7 @@ def edit_post(post_id: int):
                 "board.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"
             ))
     nudge = attempt.nudge
-    status = 422 if (form.errors or nudge) else 200
+    status = attempt.status if (form.errors or nudge) else 200
     return render_template("board/edit_post.html", form=form, post=post, nudge=nudge), status
 
 
@@ -224,6 +224,23 @@ def delete_post(post_id: int):
     return redirect(_back(url_for("board.thread", thread_id=post.thread_id)))
 
 
+@bp.route("/p/<int:post_id>/purge", methods=["GET", "POST"])
+@login_required
+def purge_post(post_id: int):
+    """Remove a post and its earlier versions for good: a confirmation page, then the POST."""
+    found = purge.preview(_viewer(), post_id)
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        post = purge.purge_post(_viewer(), found.post.id)
+        flash("It's gone for good: the post and every earlier version. Take care of yourself.",
+              "success")
+        if post.is_opening:
+            return redirect(url_for("board.index"))
+        return redirect(url_for("board.thread", thread_id=post.thread_id))
+    return render_template("board/purge_confirm.html", preview=found, form=form), (
+        400 if request.method == "POST" else 200)
+
+
 @bp.route("/p/<int:post_id>/report", methods=["POST"])
 @login_required
 def report_post(post_id: int):
@@ -235,7 +252,7 @@ def report_post(post_id: int):
         return redirect(back)
     try:
         posting.report_post(_viewer(), post.id, form.reason.data)
-    except (InvalidInput, Conflict) as error:
+    except (InvalidInput, Conflict, Forbidden) as error:
         flash(error.message, "info")
     else:
         flash("Thank you for telling us. A moderator will look at it.", "success")
@@ -247,7 +264,7 @@ def report_post(post_id: int):
 def support_post(post_id: int):
     try:
         post = posting.toggle_support(_viewer(), post_id)
-    except InvalidInput as error:
+    except (InvalidInput, Forbidden) as error:
         flash(error.message, "info")
         post = reading.get_post(_viewer(), post_id)
     return redirect(_back(url_for("board.thread", thread_id=post.thread_id)) + f"#post-{post.id}")
@@ -258,14 +275,15 @@ def support_post(post_id: int):
 
 @bp.route("/members/<username>/block", methods=["POST"])
 @login_required
+@lookup_limit
 def block_member(username: str):
     try:
-        target = posting.block_member(_viewer(), username)
+        name = blocks.block_member(_viewer(), username)
     except InvalidInput as error:
         flash(error.message, "info")
         return redirect(_back(url_for("board.index")))
     flash(
-        f"You've blocked {target.username}. You won't see their posts, and they can't reply "
+        f"You've blocked {name}. You won't see their posts, and they can't reply "
         "to your threads. They aren't told.",
         "success",
     )
@@ -274,9 +292,10 @@ def block_member(username: str):
 
 @bp.route("/members/<username>/unblock", methods=["POST"])
 @login_required
+@lookup_limit
 def unblock_member(username: str):
-    target = posting.unblock_member(_viewer(), username)
-    flash(f"You've unblocked {target.username}.", "info")
+    name = blocks.unblock_member(_viewer(), username)
+    flash(f"You've unblocked {name}.", "info")
     return redirect(_back(url_for("board.blocked")))
 
 

@@ -187,6 +187,55 @@ def suspend(user_id: int):
     )
 
 
+@bp.route("/attempts/<int:attempt_id>")
+def attempt(attempt_id: int):
+    found = review.get_attempt(attempt_id)
+    return render_template("moderator/attempt.html", attempt=found,
+                           record=review.member_record(member(), found.user_id))
+
+
+@bp.post("/attempts/<int:attempt_id>/close")
+def close_attempt(attempt_id: int):
+    return _run(lambda: review.close_attempt(member(), attempt_id, request.form.get("reason")),
+                f"Blocked attempt {attempt_id} closed; its text stays on record for moderators.")
+
+
+@bp.route("/users/<int:user_id>")
+def member_page(user_id: int):
+    return render_template("moderator/member.html",
+                           record=review.member_record(member(), user_id),
+                           repeated=review.REPEATED_BLOCKS,
+                           window_hours=int(review.REPEATED_BLOCKS_WINDOW.total_seconds() // 3600))
+
+
+@bp.post("/users/<int:user_id>/clear-flag")
+def clear_flag(user_id: int):
+    return _run(lambda: review.clear_flag(member(), user_id, request.form.get("reason")),
+                "The flag is cleared.")
+
+
+@bp.route("/posts/<int:post_id>/redact", methods=["GET", "POST"])
+def redact(post_id: int):
+    """Pick a version and the text to remove; the POST shows a confirmation, then does it."""
+    post, revisions = review.versions_of(member(), post_id)
+    if request.method == "GET":
+        return render_template("moderator/redact.html", post=post, revisions=revisions,
+                               redacted=review.REDACTED)
+    version, text = request.form.get("version"), request.form.get("text") or None
+    try:
+        if request.form.get("confirm") != "yes":
+            plan = review.redaction_preview(member(), post.id, version, text)
+            return render_template("moderator/redact_confirm.html", plan=plan, text=text or "",
+                                   redacted=review.REDACTED)
+        done = review.redact(member(), post.id, version, text)
+    except ForumError as error:
+        return render_template("moderator/redact.html", post=post, revisions=revisions,
+                               redacted=review.REDACTED, error=error.message), error.status
+    flash(f"Removed from {done.occurrences} place(s). The audit log records that, "
+          "not the words.", "success")
+    return redirect(url_for("moderator.redact", post_id=post.id))
+
+
 @bp.route("/audit")
 def audit():
     who = request.args.get("who", "all")

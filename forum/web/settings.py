@@ -9,7 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_login import login_required, logout_user
 from wtforms import SelectChoice
 
-from .. import accounts, preferences, reading, sign_ins
+from .. import accounts, digest, preferences, reading, sign_ins
 from ..errors import InvalidInput
 from .forms import ActionForm, DigestSettingsForm, PasswordChangeForm, apply_error
 from .helpers import member as _member
@@ -27,6 +27,7 @@ def _render(digest_form: DigestSettingsForm, password_form: PasswordChangeForm, 
     return render_template(
         "account/settings.html", digest_form=digest_form, password_form=password_form,
         sign_in_list=sign_in_list,
+        action_form=ActionForm(formdata=None),
     ), status
 
 
@@ -87,3 +88,14 @@ def sign_out_everywhere():
     g.keep_signed_in = ""
     flash("You're signed out on every device, including this one.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/settings/unsubscribe-links", methods=["POST"])
+@login_required
+def replace_unsubscribe_links():
+    """Revoke the unsubscribe links in digests sent so far (say, one was forwarded)."""
+    if ActionForm().validate_on_submit():
+        digest.replace_unsubscribe_links(_member())
+        flash("Done: the unsubscribe links in earlier digests no longer work. "
+              "New digests carry a new one.", "success")
+    return redirect(url_for("account.settings"))

@@ -1,5 +1,8 @@
 """The signed one-click unsubscribe link from digest emails (RFC 8058).
 
+The token carries a random per-member key, not the user id (forum/digest/message.py); a member
+can replace their links from the settings page, and old links then get a clear page.
+
 GET shows a confirm page (mail scanners prefetch links: a GET never changes anything).
 POST turns the digest off without a login and without a CSRF token: mail clients send
 `List-Unsubscribe=One-Click` there on their own, and the signed token is the authorisation.
@@ -26,13 +29,10 @@ def _page(template: str, status: int = 200, **context) -> Response:
 def _member(token: str):
     """(member, None) for a good token, or (None, error response)."""
     try:
-        user_id = digest.read_unsubscribe_token(token)
+        return digest.read_unsubscribe_token(token), None
     except digest.UnsubscribeTokenError as exc:
-        return None, _page("digest/unsubscribe_invalid.html", 400, expired=exc.expired)
-    member = digest.member_for_unsubscribe(user_id)
-    if member is None:
-        return None, _page("digest/unsubscribe_invalid.html", 400, expired=False)
-    return member, None
+        return None, _page("digest/unsubscribe_invalid.html", 400, expired=exc.expired,
+                           replaced=exc.replaced)
 
 
 @bp.get("/unsubscribe/<token>")

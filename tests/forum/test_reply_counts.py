@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from forum import posting, reading
+from forum import blocks, posting, reading
 from forum.extensions import db
 from forum.models import Post, PostStatus
 from tests.support.api import API, bearer
@@ -29,7 +29,7 @@ def community(app):
     make_reply(bob, alices.id, "Bob's second reply.")
     carols = make_thread(carol, title="Carol's quiet thread").thread
     make_reply(bob, carols.id, "Bob again.")
-    posting.block_member(alice, "bob")
+    blocks.block_member(alice, "bob")
     return {"alice": alice, "bob": bob, "carol": carol, "alices": alices, "carols": carols}
 
 
@@ -89,7 +89,7 @@ def test_api_listing_leaves_out_replies_by_blocked_members(client, community):
 
 @pytest.mark.both_databases
 def test_unblocking_restores_the_counts(client, community):
-    posting.unblock_member(community["alice"], "bob")
+    blocks.unblock_member(community["alice"], "bob")
     assert api_replies(client, bearer(community["alice"])) == EVERYONE
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from forum import digest, posting
+from forum import blocks, digest
 from forum.extensions import db
 from forum.mailer import SmtpTransport
 from forum.models import DigestDelivery, Post, Thread, User, utcnow
@@ -248,7 +248,7 @@ def test_two_senders_at_once_send_each_member_exactly_once(app, inbox):
     readers = members(30)
     blocked = make_user("someone")
     make_reply(blocked, with_activity())
-    posting.block_member(readers[0], "someone")
+    blocks.block_member(readers[0], "someone")
     db.session.commit()
     everyone = db.session.scalars(select(User.email)).all()
     now = digest.parse_now(weekly_now())

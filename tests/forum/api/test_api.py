@@ -322,9 +322,10 @@ def test_blocking_hides_posts_and_stops_replies_to_the_blockers_threads(client):
 @pytest.mark.both_databases
 def test_block_unknown_member_or_yourself(client):
     me = make_user("solo")
-    assert_error(client.post(f"{API}/users/nobody_here/block", headers=bearer(me)), 404)
+    # Unknown names answer like known ones (204, nothing stored): no one learns who is a member.
+    assert client.post(f"{API}/users/nobody_here/block", headers=bearer(me)).status_code == 204
     assert_error(client.post(f"{API}/users/solo/block", headers=bearer(me)), 422)
-    assert_error(client.delete(f"{API}/users/nobody_here/block", headers=bearer(me)), 404)
+    assert client.delete(f"{API}/users/nobody_here/block", headers=bearer(me)).status_code == 204
     assert count(Block) == 0
 
 

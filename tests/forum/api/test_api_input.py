@@ -133,8 +133,9 @@ def test_reply_to_a_parent_from_another_thread_or_a_bad_parent_id(client):
                              json={"body": "hi", "parent_id": elsewhere.post.id}), 422)
     assert_error(client.post(path, headers=headers, json={"body": "hi", "parent_id": "1"}), 422)
     assert_error(client.post(path, headers=headers, json={"body": "hi", "parent_id": True}), 422)
+    # A parent that is gone (or never was) gets the neutral answer blocks get (forum/blocks.py).
     assert_error(client.post(path, headers=headers, json={"body": "hi", "parent_id": MISSING}),
-                 404)
+                 403)
     assert rows() == before
 
 

@@ -68,7 +68,7 @@ def test_register_refuses_a_taken_username_and_keeps_the_form(app, client):
         ({"password": "short"}, "Passwords need at least 10 characters."),
         ({"username": "a b"}, "Usernames are 3–32 letters"),
         ({"email": "not-an-email"}, "Please give a valid email address"),
-        ({"username": "admin"}, "That username is reserved"),
+        ({"username": "admin"}, "That name is too close to a name reserved for the forum team"),
     ],
 )
 def test_register_explains_bad_input_without_creating_anyone(app, client, fields, message):

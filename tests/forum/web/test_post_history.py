@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from forum import posting, screening
+from forum import blocks, posting, screening
 from forum.extensions import db
 from forum.models import Post, PostStatus
 from tests.support.factories import make_reply, make_thread, make_user
@@ -176,7 +176,7 @@ def test_rejected_post_history_is_for_moderators_only(client, edited):
 @pytest.mark.both_databases
 def test_author_cannot_read_history_in_a_thread_they_cannot_open(client, edited):
     # bob blocked the thread's author: the thread, and so his post in it, is hidden from him.
-    posting.block_member(edited["bob"], "alice")
+    blocks.block_member(edited["bob"], "alice")
     login(client, "bob")
     assert client.get(f"/t/{edited['thread'].id}").status_code == 404
     assert client.get(history_url(edited["post"])).status_code == 404
