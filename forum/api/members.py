@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from .. import accounts, posting, preferences, reading
+from .. import accounts, audience, posting, preferences, privacy, reading
 from ..boundary import page_number
-from ..errors import InvalidInput
+from ..errors import Forbidden, InvalidInput
 from ..extensions import csrf
 from ..limits import login_limit, posting_limit, report_limit
 from .auth import bearer_token, no_store, token_optional, token_required, unauthorized
@@ -33,6 +33,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 bp.after_request(no_store)
 
+# A title and a post at their longest, with room to spare.
+PRIVACY_CHECK_MAX = posting.BODY_MAX + posting.TITLE_MAX + 100
 # Ids are 32-bit integers on PostgreSQL; larger numbers would fail in the database, not here.
 ID = "int(max=2147483647)"
 
@@ -60,7 +62,8 @@ def revoke_current_token():
 @token_optional
 def categories():
     return jsonify([
-        {"slug": c.slug, "name": c.name, "description": c.description}
+        {"slug": c.slug, "name": c.name, "description": c.description,
+         "visibility": c.visibility, "readable": audience.may_read(g.api_user, c)}
         for c in reading.list_categories()
     ])
 
@@ -70,6 +73,8 @@ def categories():
 def threads():
     slug = request.args.get("category")
     category = reading.get_category(slug) if slug else None
+    if category is not None and not audience.may_read(g.api_user, category):
+        raise Forbidden(audience.closed_message(g.api_user, category))
     page = reading.list_threads(
         g.api_user, category, page_number(strict=True), current_app.config["THREADS_PER_PAGE"]
     )
@@ -148,7 +153,23 @@ def edit_post(post_id: int):
         "post_id": outcome.post.id,
         "thread_id": outcome.thread.id,
         "escalate": outcome.escalate,
+        "privacy": list(outcome.privacy),
     })
+
+
+@bp.post("/privacy-check")
+@token_required
+def privacy_check():
+    """The privacy nudge before posting: kind warnings for a draft, nothing stored."""
+    data = json_object()
+    only_fields(data, {"text"})
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("'text' must be the draft to check, as a string.", field="text")
+    if len(text) > PRIVACY_CHECK_MAX:
+        raise InvalidInput(f"'text' can be at most {PRIVACY_CHECK_MAX:,} characters.", field="text")
+    kinds = privacy.detail_kinds(text)
+    return jsonify({"privacy": [privacy.MESSAGES[kind] for kind in kinds], "kinds": kinds})
 
 
 @bp.post(f"/posts/<{ID}:post_id>/reports")

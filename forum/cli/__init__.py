@@ -4,12 +4,15 @@
 * demo        load the demo community for `make run`
 * digest      send the email digests that are due (cron)
 * moderation  train the community model, status, re-screen held posts, export moderator labels
+* categories  list categories and set who can read them (access)
+* trust       show and set members' trust levels (access)
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
+from .access import categories_cli, trust_cli
 from .demo import demo_group
 from .digest import digest_group
 from .moderation import moderation_cli
@@ -17,5 +20,5 @@ from .users import users_cli
 
 
 def register(app: Flask) -> None:
-    for group in (users_cli, digest_group, demo_group, moderation_cli):
+    for group in (users_cli, digest_group, demo_group, moderation_cli, categories_cli, trust_cli):
         app.cli.add_command(group)

@@ -11,7 +11,15 @@ every importer (create_all, Alembic) sees every table:
 * defaults    the standing categories every forum starts with
 """
 
-from .base import DigestFrequency, PostStatus, Role, UTCDateTime, utcnow
+from .base import (
+    CategoryVisibility,
+    DigestFrequency,
+    PostStatus,
+    Role,
+    TrustLevel,
+    UTCDateTime,
+    utcnow,
+)
 from .community import (
     ApiToken,
     Block,
@@ -50,6 +58,7 @@ __all__ = [
     "CaseStatus",
     "Category",
     "CategoryMute",
+    "CategoryVisibility",
     "DigestDelivery",
     "DigestFrequency",
     "Lane",
@@ -66,6 +75,7 @@ __all__ = [
     "SanctionKind",
     "Support",
     "Thread",
+    "TrustLevel",
     "UTCDateTime",
     "User",
     "ensure_default_categories",

@@ -48,3 +48,19 @@ class PostStatus(enum.StrEnum):
     HELD = "held"  # waiting for a moderator; visible to its author and staff only
     REJECTED = "rejected"  # a moderator declined it; kept for the record, never shown
     DELETED = "deleted"  # soft-deleted by its author
+
+
+class CategoryVisibility(enum.StrEnum):
+    """Who may read a category's threads (forum/audience.py)."""
+
+    EVERYONE = "everyone"  # anyone, signed in or not (and search engines)
+    MEMBERS = "members"  # any signed-in member
+    TRUSTED = "trusted"  # members at trust level "trusted", and moderators
+
+
+class TrustLevel(enum.StrEnum):
+    """How far the forum trusts a member (forum/trust.py); grows with time and published posts."""
+
+    NEW = "new"
+    MEMBER = "member"
+    TRUSTED = "trusted"
