@@ -106,3 +106,32 @@ def test_only_moderators_reach_the_access_page(app, client, who):
     answer = client.post("/mod/access/categories/low-contact", data={"visibility": "everyone"})
     assert answer.status_code in (302, 400, 403)
     assert db.session.query(Category).filter_by(slug="low-contact").one().visibility == "members"
+
+
+def test_moderators_look_up_and_set_a_members_trust_level_on_the_page(app, client):
+    _moderator_client(client)
+    make_user("fernleaf")
+    page = client.get("/mod/access?member=fernleaf").get_data(as_text=True)
+    assert "fernleaf: <strong>new</strong>" in page
+    token = csrf_from(client, "/mod/access")
+    answer = client.post("/mod/access/members", data={"username": "fernleaf", "level": "trusted",
+                                                      "csrf_token": token})
+    assert answer.status_code == 303
+    page = client.get(answer.location).get_data(as_text=True)
+    assert "fernleaf: <strong>trusted</strong>" in page and "set by a moderator" in page
+    assert db.session.query(AuditEntry).filter_by(action="trust_level_set").count() == 1
+
+
+@pytest.mark.parametrize("data", [
+    {"username": "fernleaf", "level": "admin"}, {"username": "ghost", "level": "trusted"},
+    {"username": "", "level": "trusted"}, {"level": "trusted"}, {"username": "fernleaf"},
+])
+def test_bad_trust_level_forms_change_nothing(app, client, data):
+    _moderator_client(client)
+    fern = make_user("fernleaf")
+    token = csrf_from(client, "/mod/access")
+    answer = client.post("/mod/access/members", data={**data, "csrf_token": token})
+    assert answer.status_code == 303
+    db.session.refresh(fern)
+    assert fern.trust_level_override is None
+    assert client.get("/mod/access?member=" + "x" * 500).status_code == 200
