@@ -30,12 +30,22 @@ model: install
 demo: db
 	$(FLASK) demo load --if-empty
 
-run: db model demo
+# The forum serves at once; a missing or stale model builds in the background (its progress
+# lines start with [screening model]). Until it is ready posts are held, never lost; when it
+# is, the workers pick it up on the next post and the posts held meanwhile are screened again.
+# `flask jobs run` (on-call alerts for urgent cases) runs beside gunicorn.
+run: db demo
 	@echo
 	@echo "  No Contact Forum: http://127.0.0.1:8000"
 	@echo "  Demo moderator: username 'mod_willow', password 'demo-moderator-pass'"
 	@echo "  (Ctrl-C stops it; the data stays in instance/.)"
 	@echo
+	@set -m; \
+	( ( $(BIN)/python -m moderation train --if-stale && \
+	    $(FLASK) moderation rescore --unavailable-only ) 2>&1 | sed -u 's/^/[screening model] /' ) & \
+	builder=$$!; \
+	$(FLASK) jobs run 2>&1 | sed -u 's/^/[jobs] /' & \
+	worker=$$!; trap 'kill -- -$$builder -$$worker 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: install

@@ -28,7 +28,6 @@ import random
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,6 +37,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+
+from tests.support.gunicorn import start_gunicorn, stop_gunicorn, worker_pids  # noqa: E402
 
 SECRET = "bench-secret-key-not-for-production"
 PASSWORD = "bench password 1234"
@@ -161,12 +162,6 @@ class Client(threading.Thread):
                 self.other[status] = self.other.get(status, 0) + 1
 
 
-def worker_pids(master: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True,
-                         text=True, check=False).stdout
-    return [int(pid) for pid in out.split()]
-
-
 def check(url: str, workdir: Path, created: list[dict], failures: int) -> list[str]:
     from sqlalchemy import func, select
 
@@ -247,12 +242,7 @@ def main() -> int:
                "MODERATION_TOXICITY_MODEL": "none", "FORUM_BIND": f"127.0.0.1:{port}",
                "FORUM_WORKERS": str(args.workers), "HF_HUB_OFFLINE": "1",
                "TRANSFORMERS_OFFLINE": "1"}
-        log = workdir / "gunicorn.log"
-        with log.open("ab") as log_file:
-            server = subprocess.Popen(
-                [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
-                 "--access-logfile", "/dev/null", "wsgi:app"],
-                cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        server = start_gunicorn(env, workdir / "gunicorn.log", "--access-logfile", "/dev/null")
         try:
             warm = Client(port, "bench_0", threads, time.monotonic() + 0.1, 0)
             deadline = time.monotonic() + 120
@@ -280,11 +270,7 @@ def main() -> int:
                 client.join()
             elapsed = time.monotonic() - started
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_gunicorn(server)
         created = [c for client in clients for c in client.created]
         failures = sum(client.failures for client in clients)
         other: dict[int, int] = {}

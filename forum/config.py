@@ -103,6 +103,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # How many past periods each digest run looks at: a cron that missed a run, or a mail
         # outage, is caught up by the next run (3 days of daily digests, 2 weeks of weekly).
+        "ALERT_ESCALATE_AFTER_MINUTES": float(env.get("FORUM_ALERT_ESCALATE_MINUTES", "10")),
         "DIGEST_CATCH_UP_PERIODS": {
             "daily": int(env.get("FORUM_DIGEST_CATCH_UP_DAYS", "3")),
             "weekly": int(env.get("FORUM_DIGEST_CATCH_UP_WEEKS", "2")),

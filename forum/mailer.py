@@ -91,6 +91,16 @@ class SmtpTransport:
             ) from exc
         self._smtp = smtp
 
+    def send_with_one_retry(self, message: EmailMessage) -> None:
+        """Send; after a dropped connection or a busy answer, reconnect and try once more
+        (servers that limit messages per connection). Raises like ``send``."""
+        try:
+            self.send(message)
+        except MailServerUnavailable:
+            self.close()
+            self.open()  # raises MailServerUnavailable when the server is still away
+            self.send(message)
+
     def send(self, message: EmailMessage) -> None:
         """Send one message; raises MessageRejected or MailServerUnavailable."""
         self.open()

@@ -40,7 +40,8 @@ DEFAULT_NUDGE = (
 # The forum's own words: the post is stored held, not bounced (moderation's "unavailable"
 # nudge is for callers that do not keep the text).
 UNAVAILABLE_NUDGE = (
-    "Our automatic screening isn't running right now, so your post is saved and waiting: "
+    "Our automatic screening is starting up or isn't running right now, so your post is "
+    "saved and waiting: "
     "a moderator, or the screening as soon as it is back, will check it before others see it. "
     "You don't need to send it again; only you can see it until then."
 )
@@ -99,25 +100,38 @@ def warm_in_background(app: Any) -> threading.Thread | None:
     Called by each gunicorn worker as it starts (gunicorn.conf.py), so the worker answers
     pages at once while the model loads, and the first post does not pay the load alone: a
     post that arrives meanwhile waits on the same load (the pipeline's lock) instead of
-    starting another. Returns the thread (None when screening is off).
+    starting another. A worker forked from a master that already loaded the models
+    (``load_now``) finds them loaded and shares their memory. Returns the thread (None when
+    screening is off).
     """
     with app.app_context():
         if screening_off():
             return None
-
-    def warm() -> None:
-        with app.app_context():
-            try:
-                pipeline = _configured_pipeline()
-                warm_up = getattr(pipeline, "warm", None)
-                if warm_up is not None:
-                    warm_up()
-            except Exception:  # a failed load is retried by the first post; never crash
-                log.exception("warming the screening pipeline failed")
-
-    thread = threading.Thread(target=warm, name="screening-warm-up", daemon=True)
+    thread = threading.Thread(target=load_now, args=(app,), name="screening-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def load_now(app: Any) -> bool:
+    """Load the pipeline's rules and models in this thread; True when screening is ready.
+
+    gunicorn's master calls it before forking the workers (``preload_app``), so the workers
+    share one copy of the weights (copy-on-write pages that inference never writes). Never
+    raises: a failed load is logged and retried by the first post.
+    """
+    with app.app_context():
+        if screening_off():
+            return False
+        try:
+            pipeline = _configured_pipeline()
+            warm_up = getattr(pipeline, "warm", None)
+            if warm_up is not None:
+                warm_up()
+            status = getattr(pipeline, "status", None)
+            return bool(status().get("ready")) if status is not None else True
+        except Exception:  # a failed load is retried by the first post; never crash
+            log.exception("warming the screening pipeline failed")
+            return False
 
 
 def current_pipeline() -> Any | None:

@@ -54,12 +54,25 @@ def _describe(exc: BaseException) -> str:
 
 
 class _Slot:
-    """One lazily loaded model and what happened when loading it."""
+    """One lazily loaded model and what happened when loading it.
 
-    def __init__(self, kind: str, loader: Callable[[], Scorer | None], retry: float | None):
+    A failed load is tried again after ``retry`` seconds, or at once when ``source`` (the
+    checkpoint file's identity) has changed since: a model that is being built is used as
+    soon as its file appears.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        loader: Callable[[], Scorer | None],
+        retry: float | None,
+        source: Callable[[], object] | None = None,
+    ):
         self.kind = kind
         self.loader = loader
         self.retry = retry
+        self.source = source or (lambda: None)
+        self.source_at_failure: object = None
         self.model: Scorer | None = None
         self.error: str | None = None
         self.attempted = False
@@ -73,8 +86,10 @@ class _Slot:
         with self.lock:
             if self.model is not None:
                 return self.model
-            if self.attempted and (
-                self.retry is None or time.monotonic() - self.failed_at < self.retry
+            if (
+                self.attempted
+                and (self.retry is None or time.monotonic() - self.failed_at < self.retry)
+                and self.source() == self.source_at_failure
             ):
                 return None
             self.attempted = True
@@ -83,6 +98,7 @@ class _Slot:
                 model = self.loader()
             except Exception as exc:  # any loading failure means "unavailable", never a crash
                 self.failed_at = time.monotonic()
+                self.source_at_failure = self.source()
                 message = _describe(exc)
                 if message != self.error:
                     log.warning("%s model unavailable: %s", self.kind, message)
@@ -110,7 +126,12 @@ class Pipeline:
         self.rules_path = Path(rules_path) if rules_path else None
         self.thresholds = merged_thresholds(thresholds)
         self._community_injected = community_model is not None
-        self._community = _Slot("community", self._community_loader(community_model), RETRY_SECONDS)
+        self._community = _Slot(
+            "community",
+            self._community_loader(community_model),
+            RETRY_SECONDS,
+            source=None if community_model is not None else self._checkpoint_identity,
+        )
 
         if toxicity_model is None or isinstance(toxicity_model, str):
             self.toxicity_spec = toxicity_model or default_toxicity_spec()
@@ -155,6 +176,14 @@ class Pipeline:
             return load_toxicity_model(spec)
 
         return load
+
+    def _checkpoint_identity(self) -> object:
+        """The community checkpoint file's (inode, mtime, size), or None when it is missing."""
+        try:
+            stat = self.community_model_path.stat()
+        except OSError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
     def rules(self) -> RuleSet | None:
         """The rule set (re-read when the file changes); None if it cannot be used."""

@@ -15,12 +15,34 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from .. import accounts, posting
+from .. import accounts, posting, review
 from ..extensions import db
-from ..models import Role, User, ensure_default_categories, utcnow
+from ..models import Role, Thread, User, ensure_default_categories, utcnow
+from ..screening import Screening
 
 MODERATOR = ("mod_willow", "demo-moderator-pass")
-MEMBERS = ("quiet_harbor", "fern_and_moss", "lantern_kid", "northwind_7", "sparrow_hawk")
+MEMBERS = ("quiet_harbor", "fern_and_moss", "lantern_kid", "northwind_7", "sparrow_hawk",
+           "grey_gull")
+DEMO_MODEL = "demo (fixed verdicts)"
+# The open cases the demo queue shows, each made through the real use cases with a fixed verdict
+# (the demo must not depend on the model, which `make run` may still be building).
+HELD_REPLY = ("Honestly, just call her. You only get one mother and you'll regret it at the "
+              "funeral.")
+CRISIS_TITLE = "I don't think I can keep going"
+CRISIS_BODY = ("I've been giving my things away this week. My sister has the cat now. I don't "
+               "think I'll be around much longer and I'm tired of being a burden to everyone.")
+REPORTED_REPLY = "Sounds like you're the problem here, not her. Maybe look in the mirror first."
+REPORT_REASON = "This blames her for what her mother did to her."
+DEMO_VERDICTS = {
+    HELD_REPLY: Screening(
+        decision="hold", category="guilt_tripping",
+        reasons=("guilt_tripping: community model guilt_tripping 0.93",),
+        scores={"guilt_tripping": 0.93}, model_version=DEMO_MODEL),
+    f"{CRISIS_TITLE}\n\n{CRISIS_BODY}": Screening(
+        decision="publish", category="crisis", escalate=True,
+        reasons=("crisis: community model crisis 0.97",), scores={"crisis": 0.97},
+        model_version=DEMO_MODEL),
+}
 
 # (category, author, title, content warning, opening post, [(author, reply), ...], days ago)
 THREADS: tuple[tuple[str, str, str, str | None, str, list[tuple[str, str]], int], ...] = (
@@ -169,6 +191,26 @@ def load_demo() -> dict[str, int]:
     return {"members": len(users), "threads": len(THREADS), "posts": posts}
 
 
+class _DemoScreener:
+    """Fixed verdicts for the demo's case texts; everything else passes."""
+
+    def screen(self, items):
+        return [DEMO_VERDICTS.get(item.text, Screening(decision="publish", model_version=DEMO_MODEL))
+                for item in items]
+
+
+def load_demo_cases(users: dict[str, User]) -> int:
+    """A held reply, an urgent crisis thread and a reported reply, so the queue shows its lanes."""
+    thread_id = db.session.scalar(
+        select(Thread.id).where(Thread.title == THREADS[1][2])
+    )
+    posting.reply(users["grey_gull"], thread_id, HELD_REPLY, acknowledge_nudge=True)
+    posting.create_thread(users["sparrow_hawk"], "going-no-contact", CRISIS_TITLE, CRISIS_BODY)
+    reported = posting.reply(users["grey_gull"], thread_id, REPORTED_REPLY).post
+    posting.report_post(users["lantern_kid"], reported.id, REPORT_REASON)
+    return sum(review.lane_counts()[lane] for lane in ("held", "urgent", "reported"))
+
+
 demo_group = AppGroup("demo", help="The demo community shown by `make run`.")
 
 
@@ -188,10 +230,16 @@ def load_command(if_empty: bool) -> None:
     current_app.config["MODERATION_SCREENING"] = "off"
     try:
         counts = load_demo()
+        # The open cases go through screening, with the demo's fixed verdicts.
+        current_app.config["MODERATION_SCREENING"] = "pipeline"
+        current_app.extensions["moderation_pipeline"] = _DemoScreener()
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        counts["cases"] = load_demo_cases(users)
     finally:
         current_app.config["MODERATION_SCREENING"] = previous
+        current_app.extensions.pop("moderation_pipeline", None)
     click.echo(
         f"Loaded the demo community: {counts['members']} members, {counts['threads']} threads, "
-        f"{counts['posts']} posts."
+        f"{counts['posts']} posts, {counts['cases']} open cases in the moderators' queue."
     )
     click.echo(f"Demo moderator: username '{MODERATOR[0]}', password '{MODERATOR[1]}'")

@@ -115,8 +115,10 @@ def status_command(load: bool) -> None:
 
 @moderation_cli.command("rescore")
 @click.option("--limit", type=int, default=None, help="At most this many held posts.")
-def rescore_command(limit: int | None) -> None:
+@click.option("--unavailable-only", is_flag=True,
+              help="Only posts held because screening could not run.")
+def rescore_command(limit: int | None, unavailable_only: bool) -> None:
     """Screen held posts again; publish those that pass now."""
-    result = review.rescore_held(limit)
+    result = review.rescore_held(limit, unavailable_only=unavailable_only)
     click.echo(f"Re-screened {result.screened} held post(s): {result.published} published, "
                f"{result.still_held} still held for a moderator.")

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from .. import accounts
+from .. import accounts, review
 from ..errors import ForumError
 from ..models import Role
 
@@ -50,3 +50,15 @@ def create_user_command(
     except ForumError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Created {user.role} {user.username!r} (id {user.id}).")
+
+
+@users_cli.command("on-call")
+@click.argument("username")
+@click.option("--off", is_flag=True, help="Take the moderator off call.")
+def on_call_command(username: str, off: bool) -> None:
+    """Put a moderator on call: they get an email as soon as a case becomes urgent."""
+    try:
+        user = review.set_on_call(username, not off)
+    except ForumError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{user.username} is {'on' if user.on_call else 'off'} call.")

@@ -6,7 +6,6 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
@@ -244,7 +243,7 @@ def _deliver(
         message = build_message(digests[claim.user_id], recipients[claim.user_id].email,
                                 claim.message_id)
         try:
-            _send_with_one_retry(transport, message)
+            transport.send_with_one_retry(message)
         except MessageRejected as exc:
             _set_status([claim.row_id], LedgerStatus.FAILED, error=str(exc)[:2000])
             report.failed += 1
@@ -261,11 +260,3 @@ def _deliver(
         report.sent += 1
     return True
 
-
-def _send_with_one_retry(transport: SmtpTransport, message: EmailMessage) -> None:
-    try:
-        transport.send(message)
-    except MailServerUnavailable:
-        transport.close()
-        transport.open()  # raises MailServerUnavailable when the server is still away
-        transport.send(message)

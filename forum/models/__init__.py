@@ -8,9 +8,11 @@ every importer (create_all, Alembic) sees every table:
               reports
 * moderation  screenings, cases, the append-only audit log, sanctions, notices, nudges
 * digest      the digest delivery ledger
+* alerts      the on-call alert outbox
 * defaults    the standing categories every forum starts with
 """
 
+from .alerts import AlertOutbox
 from .base import (
     CategoryVisibility,
     DigestFrequency,
@@ -51,6 +53,7 @@ from .moderation import (
 __all__ = [
     "DEFAULT_CATEGORIES",
     "LANE_ORDER",
+    "AlertOutbox",
     "ApiToken",
     "AuditEntry",
     "AuditLogIsAppendOnly",

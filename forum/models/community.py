@@ -47,6 +47,8 @@ class User(UserMixin, db.Model):
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change and suspension: signs out every session and API token.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Moderators on call get an email as soon as a case enters the urgent lane.
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Set by a moderator: overrides the trust level computed from time and posts (None: computed).
     trust_level_override: Mapped[str | None] = mapped_column(String(16))
 

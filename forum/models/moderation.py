@@ -124,6 +124,8 @@ class ModerationCase(db.Model):
     nudged: Mapped[bool] = mapped_column(Boolean, default=False)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the case entered the urgent lane (the on-call alert clock starts here).
+    urgent_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_reason: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,9 @@ audit log, nudges and retraining. Callers use the names below (`review.approve(.
 * sanctions   warn, silence, suspend
 * audit       the append-only audit log: writing an entry, reading the log
 * notices     messages from the moderators to one member
+* on_call     which moderators are alerted at once about urgent cases
+* response_times  how long cases wait for a first moderator action (7 and 30 days)
+* agreement   how well screening agrees with moderators, per week and category
 * nudges      nudges shown to authors, and what they did next
 * retraining  re-screening held posts, moderator labels, building the community model
 
@@ -14,6 +17,7 @@ Each public function that changes something is one transaction (the recording he
 their caller's), and writes an audit entry for every step.
 """
 
+from .agreement import AgreementRow, agreement, agreement_csv, weekly_totals
 from .audit import AUDIT_VIEWS, audit, audit_log
 from .cases import get_case, open_case_for, record, record_report
 from .decisions import (
@@ -28,6 +32,7 @@ from .decisions import (
 )
 from .notices import recent_notices
 from .nudges import NudgeStats, nudge_stats, nudge_target, record_nudge
+from .on_call import on_call_moderators, set_on_call
 from .queue import (
     LANES,
     Queue,
@@ -39,6 +44,7 @@ from .queue import (
     queue,
     screening_health,
 )
+from .response_times import LaneTimes, response_times
 from .retraining import (
     RescoreResult,
     build_community_model,
@@ -52,12 +58,16 @@ __all__ = [
     "AUDIT_VIEWS",
     "HARMFUL_CATEGORIES",
     "LANES",
+    "AgreementRow",
     "BulkResult",
+    "LaneTimes",
     "NudgeStats",
     "Queue",
     "QueueEntry",
     "RescoreResult",
     "ScreeningHealth",
+    "agreement",
+    "agreement_csv",
     "approve",
     "audit",
     "audit_log",
@@ -72,6 +82,7 @@ __all__ = [
     "lane_counts",
     "nudge_stats",
     "nudge_target",
+    "on_call_moderators",
     "open_case_for",
     "open_cases",
     "queue",
@@ -81,9 +92,12 @@ __all__ = [
     "record_report",
     "reject",
     "rescore_held",
+    "response_times",
     "screening_health",
+    "set_on_call",
     "silence",
     "suspend",
     "unclaim",
     "warn",
+    "weekly_totals",
 ]

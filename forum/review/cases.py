@@ -97,6 +97,8 @@ def record(post: Post, verdict: Screening, source: str | None = None) -> Moderat
             db.session.add(case)
         elif LANE_RANK[lane] < LANE_RANK.get(case.lane, len(LANE_ORDER)):
             case.lane = lane
+        if case.lane == Lane.URGENT.value and case.urgent_since is None:
+            case.urgent_since = now
         case.category = verdict.category
         case.reasons = list(verdict.reasons)
         case.scores = dict(verdict.scores)

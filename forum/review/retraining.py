@@ -32,9 +32,11 @@ class RescoreResult:
     still_held: int
 
 
-def rescore_held(limit: int | None = None) -> RescoreResult:
+def rescore_held(limit: int | None = None, *, unavailable_only: bool = False) -> RescoreResult:
     """Screen held posts again (after a model or rules change); publish those that now pass.
 
+    ``unavailable_only``: only posts held because screening could not run (an open case
+    marked unavailable), e.g. while `make run` was still building the model.
     The automatic screener is the actor in the audit log. Escalated posts stay in the urgent
     lane even when published.
     """
@@ -44,6 +46,13 @@ def rescore_held(limit: int | None = None) -> RescoreResult:
         .where(Post.status == PostStatus.HELD.value)
         .order_by(Post.id)
     )
+    if unavailable_only:
+        query = query.where(Post.id.in_(
+            select(ModerationCase.post_id).where(
+                ModerationCase.status == CaseStatus.OPEN.value,
+                ModerationCase.unavailable.is_(True),
+            )
+        ))
     if limit:
         query = query.limit(limit)
     posts = db.session.scalars(query).unique().all()

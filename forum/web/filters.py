@@ -4,16 +4,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from markupsafe import Markup, escape
+
+from ..models import utcnow
 
 
 def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.strftime("%d %b %Y, %H:%M UTC")
+
+
+def duration(value: timedelta | None) -> str:
+    """A short human duration: "40 s", "12 min", "3 h 5 min", "2 d 4 h"; "–" for None."""
+    if value is None:
+        return "–"
+    seconds = max(int(value.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def waiting_since(value: datetime | None) -> str:
+    return duration(utcnow() - value) if value is not None else "–"
 
 
 def highlight_phrases(text: str | None, phrases: Iterable[str]) -> Markup:
@@ -36,4 +59,6 @@ def highlight_phrases(text: str | None, phrases: Iterable[str]) -> Markup:
 def register(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["highlight_phrases"] = highlight_phrases
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["waiting_since"] = waiting_since
     app.jinja_env.globals["crisis_resources"] = lambda: current_app.config["CRISIS_RESOURCES"]

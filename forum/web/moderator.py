@@ -7,13 +7,24 @@ they parse the form, call a use case in forum/review/, flash what happened and r
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_fresh, login_user
 
 from .. import review
 from ..boundary import page_number
 from ..errors import ForumError
 from ..extensions import limiter, login_manager
+from . import charts as charts_svg
 from .helpers import member
 from .redirects import safe_mod_path
 
@@ -73,6 +84,7 @@ def queue():
     return render_template(
         "moderator/queue.html", queue=data, lanes=review.LANES,
         health=review.screening_health(), nudges=review.nudge_stats(),
+        times=review.response_times(),
         categories=review.HARMFUL_CATEGORIES,
     )
 
@@ -176,3 +188,33 @@ def audit():
     entries = review.audit_log(page_number(), who=who)
     return render_template("moderator/audit.html", entries=entries, who=who,
                            views=review.AUDIT_VIEWS)
+
+
+@bp.route("/agreement")
+def agreement():
+    rows = review.agreement()
+    weeks = review.weekly_totals(rows)
+    labels = [week.week.strftime("%d %b") for week in weeks]
+    charts = {
+        "holds": ("Automatic holds", charts_svg.stacked_bars(
+            "chart-holds", "Automatic holds per week: rejected (screening was right) and "
+            "approved (screening was wrong)", labels,
+            [("rejected", [w.holds_rejected for w in weeks], "chart__bar--right"),
+             ("approved", [w.holds_approved for w in weeks], "chart__bar--wrong")])),
+        "misses": ("Misses", charts_svg.stacked_bars(
+            "chart-misses", "Published posts later reported and removed, per week", labels,
+            [("removed after a report", [w.misses for w in weeks], "chart__bar--wrong")])),
+        "nudges": ("Nudges", charts_svg.stacked_bars(
+            "chart-nudges", "Nudges per week: rewritten and published, or not", labels,
+            [("rewritten", [w.nudges_revised for w in weeks], "chart__bar--right"),
+             ("not rewritten", [w.nudges - w.nudges_revised for w in weeks],
+              "chart__bar--other")])),
+    }
+    return render_template("moderator/agreement.html", rows=rows, weeks=weeks, charts=charts)
+
+
+@bp.route("/agreement.csv")
+def agreement_csv():
+    body = review.agreement_csv(review.agreement())
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=screening-agreement.csv"})

@@ -10,9 +10,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from forum import posting
+from forum import posting, review
 from forum.extensions import db
 from forum.models import AuditEntry, ModerationCase, NudgeEvent, Post, PostStatus
+from tests.browser.conftest import ARTIFACTS
 from tests.support.factories import PASSWORD, make_thread, make_user
 from tests.support.fake_pipeline import screened
 
@@ -179,4 +180,29 @@ def test_moderator_works_the_queue_with_the_keyboard(app, live_server, page_for)
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.actor_id.is_not(None))
                                  .order_by(AuditEntry.id)).all()
     assert actions == ["approved", "rejected"]
+    assert page.csp_errors == []
+
+
+def test_moderator_reads_the_agreement_page_kept_as_a_screenshot(app, live_server, page_for):
+    mod = make_user("mod_willow", role="moderator")
+    thread = make_thread(make_user("river")).thread
+    writer = make_user("stone")
+    for n, decide in enumerate(("reject", "reject", "approve")):
+        post = posting.reply(writer, thread.id, f"{SHAMING} ({n})", acknowledge_nudge=True).post
+        case = review.open_case_for(post.id)
+        if decide == "reject":
+            review.reject(mod, case.id, "Shaming for breaking No Contact.")
+        else:
+            review.approve(mod, case.id)
+    page = page_for("mod_willow")
+    page.goto(f"{live_server}/mod/agreement")
+    charts = page.locator("svg.chart")
+    charts.first.wait_for()
+    assert charts.count() == 3
+    assert page.locator("svg.chart rect.chart__bar--right").count() >= 1
+    assert "67%" in page.locator("#agreement-weeks").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "screening-agreement.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
     assert page.csp_errors == []

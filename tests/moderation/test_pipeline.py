@@ -115,6 +115,32 @@ def test_loader_error_fails_closed_and_is_retried_later(monkeypatch, community, 
     assert len(attempts) == 2
 
 
+def test_a_checkpoint_that_appears_is_used_at_once(monkeypatch, tmp_path, community, general):
+    """While `make run` builds the model, posts are held; the first post after the file is
+    written is screened by it, without waiting for the retry delay."""
+    from moderation import models
+
+    path = tmp_path / "community.ckpt"
+    loads = []
+
+    def load(file):
+        loads.append(file)
+        if not path.is_file():
+            raise models.ModelUnavailable(f"checkpoint not found: {file}")
+        return community
+
+    monkeypatch.setattr(models, "load_community_model", load)
+    clock = [1000.0]
+    monkeypatch.setattr(pipeline_module.time, "monotonic", lambda: clock[0])
+    pipeline = Pipeline(community_model_path=path, toxicity_model=general)
+    assert screen_one(pipeline, "hello").decision is Decision.HOLD
+    assert screen_one(pipeline, "hello").decision is Decision.HOLD
+    assert len(loads) == 1  # the file is still missing: no new attempt
+    path.write_bytes(b"built")
+    assert screen_one(pipeline, "hello").decision is Decision.PUBLISH
+    assert len(loads) == 2
+
+
 def test_model_crashing_while_scoring_fails_closed(general):
     pipeline = Pipeline(community_model=BrokenModel(), toxicity_model=general)
     verdict = screen_one(pipeline, "hello")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select, update
 from forum import posting, review
 from forum.extensions import db
 from forum.models import AuditEntry, AuditLogIsAppendOnly, ModerationCase, PostStatus
+from moderation import Decision
 from tests.support.factories import make_reply, make_thread, make_user
 from tests.support.fake_pipeline import FakePipeline, UnavailablePipeline, screened
 
@@ -69,6 +71,29 @@ def test_rescore_command_publishes_what_now_passes(app, runner):
     assert "Re-screened 1 held post(s): 1 published, 0 still held" in result.output
     db.session.expire_all()
     assert outcome.post.status == PostStatus.PUBLISHED
+
+
+def test_rescore_can_take_only_the_posts_held_while_screening_was_down(app, runner):
+    class PublishEverything(FakePipeline):
+        def screen(self, items):
+            return [replace(v, decision=Decision.PUBLISH, category=None, reasons=(),
+                            rule_hits=()) for v in super().screen(items)]
+
+    app.config["MODERATION_PIPELINE"] = UnavailablePipeline()
+    waiting = posting.create_thread(make_user(), "going-no-contact", "Day one", "Blocked him.",
+                                    acknowledge_nudge=True).post
+    app.config["MODERATION_PIPELINE"] = FakePipeline()
+    harmful = posting.create_thread(make_user(), "going-no-contact", "Honestly", "What an idiot.",
+                                    acknowledge_nudge=True).post
+    pipeline = PublishEverything()
+    app.config["MODERATION_PIPELINE"] = pipeline
+    result = runner.invoke(args=["moderation", "rescore", "--unavailable-only"])
+    assert result.exit_code == 0, result.output
+    assert "Re-screened 1 held post(s): 1 published, 0 still held" in result.output
+    assert [item.text for call in pipeline.calls for item in call] == ["Day one\n\nBlocked him."]
+    db.session.expire_all()
+    assert waiting.status == PostStatus.PUBLISHED
+    assert harmful.status == PostStatus.HELD  # held by screening: left for a moderator
 
 
 def test_status_reports_pipeline_and_queue(app, runner):

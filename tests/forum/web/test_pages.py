@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from forum import screening
+from forum import review, screening
 from forum.extensions import db
 from forum.models import (
     CategoryMute,
@@ -468,7 +468,13 @@ def test_demo_community_loads_once_and_reads_well(app, runner, client):
     assert moderator.role == "moderator"
     assert db.session.scalar(select(func.count()).select_from(Thread).where(
         Thread.content_warning.is_not(None))) >= 1
-    assert all(p.status == PostStatus.PUBLISHED.value for p in db.session.scalars(select(Post)))
+    statuses = [p.status for p in db.session.scalars(select(Post))]
+    assert statuses.count(PostStatus.HELD.value) == 1  # the demo queue's held reply
+    assert statuses.count(PostStatus.PUBLISHED.value) == len(statuses) - 1
+    # The moderators' queue shows each lane working: held, urgent (a crisis) and reported.
+    assert {lane: n for lane, n in review.lane_counts().items() if lane != "all"} == {
+        "urgent": 1, "held": 1, "reported": 1}
+    assert "3 open cases in the moderators' queue" in result.output
 
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert again.exit_code == 0 and "leaving it as it is" in again.output

@@ -1,8 +1,8 @@
 """Reading visibility per category and members' trust levels.
 
 Revision ID: visibility_0001
-Revises: 4a6314daddf2
-Create Date: 2026-11-22
+Revises: alerts_0001
+Create Date: 2026-12-02
 
 * categories.visibility: everyone | members | trusted. Every category becomes members-only but
   "healing-and-self-care": members' stories are not for search engines or strangers. A
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'visibility_0001'
-down_revision = '4a6314daddf2'
+down_revision = 'alerts_0001'
 branch_labels = None
 depends_on = None
 
