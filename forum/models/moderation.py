@@ -37,10 +37,12 @@ __all__ = [
     "AuditLogIsAppendOnly",
     "CaseStatus",
     "Lane",
+    "MemberNote",
     "ModerationCase",
     "Notice",
     "NudgeEvent",
     "PostScreening",
+    "ResponseTemplate",
     "Sanction",
     "SanctionKind",
 ]
@@ -279,3 +281,31 @@ def audit_trigger_statements(dialect_name: str) -> tuple[str, ...]:
 def _add_audit_triggers(table, connection, **kw) -> None:
     for statement in audit_trigger_statements(connection.dialect.name):
         connection.exec_driver_sql(statement)
+
+
+class MemberNote(db.Model):
+    """A private staff note about a member: shown on their cases, never to the member."""
+
+    __tablename__ = "member_notes"
+    __table_args__ = (Index("ix_member_notes_member_created", "member_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+
+class ResponseTemplate(db.Model):
+    """A crisis response a moderator can send to a member, edited by admins
+    (forum/review/outreach.py keeps the built-in ones used until an admin saves their own)."""
+
+    __tablename__ = "response_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

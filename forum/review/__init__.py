@@ -8,6 +8,8 @@ audit log, nudges and retraining. Callers use the names below (`review.approve(.
 * audit       the append-only audit log: writing an entry, reading the log
 * notices     messages from the moderators to one member
 * on_call     which moderators are alerted at once about urgent cases
+* member_notes  private staff notes on members, shown on their cases
+* outreach    crisis response templates (admins edit them) and private messages to authors
 * response_times  how long cases wait for a first moderator action (7 and 30 days)
 * agreement   how well screening agrees with moderators, per week and category
 * nudges      nudges shown to authors, and what they did next
@@ -30,9 +32,11 @@ from .decisions import (
     reject,
     unclaim,
 )
+from .member_notes import add_note, notes_for
 from .notices import recent_notices
 from .nudges import NudgeStats, nudge_stats, nudge_target, record_nudge
 from .on_call import on_call_moderators, set_on_call
+from .outreach import Template, reach_out, save_template, templates
 from .queue import (
     LANES,
     Queue,
@@ -66,6 +70,8 @@ __all__ = [
     "QueueEntry",
     "RescoreResult",
     "ScreeningHealth",
+    "Template",
+    "add_note",
     "agreement",
     "agreement_csv",
     "approve",
@@ -80,12 +86,14 @@ __all__ = [
     "export_labels",
     "get_case",
     "lane_counts",
+    "notes_for",
     "nudge_stats",
     "nudge_target",
     "on_call_moderators",
     "open_case_for",
     "open_cases",
     "queue",
+    "reach_out",
     "recent_notices",
     "record",
     "record_nudge",
@@ -93,10 +101,12 @@ __all__ = [
     "reject",
     "rescore_held",
     "response_times",
+    "save_template",
     "screening_health",
     "set_on_call",
     "silence",
     "suspend",
+    "templates",
     "unclaim",
     "warn",
     "weekly_totals",

@@ -8,7 +8,7 @@ banner on the queue and `moderation status`).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import (
     LANE_ORDER,
     CaseStatus,
+    MemberNote,
     ModerationCase,
     Post,
     PostScreening,
@@ -30,6 +31,7 @@ from ..models import (
 )
 from ..reading import Page, paginate
 from .cases import LANE_RANK, get_case
+from .member_notes import notes_for
 
 LANES = ("all", *LANE_ORDER)
 HISTORY_SIZE = 5
@@ -40,6 +42,7 @@ class QueueEntry:
     case: ModerationCase
     history: list[Post]  # the author's most recent other posts, newest first
     prior_sanctions: int
+    notes: list[MemberNote] = field(default_factory=list)  # staff notes on the author
 
 
 @dataclass(frozen=True)
@@ -145,9 +148,11 @@ def queue(lane: str = "all", page: int = 1, per_page: int = 50) -> Queue:
     author_ids = {case.post.author_id for case in cases.items}
     history = _recent_history(author_ids, {case.post_id for case in cases.items})
     sanctions = _sanction_counts(author_ids)
+    notes = notes_for(author_ids)
     entries = [
         QueueEntry(case=case, history=history.get(case.post.author_id, []),
-                   prior_sanctions=sanctions.get(case.post.author_id, 0))
+                   prior_sanctions=sanctions.get(case.post.author_id, 0),
+                   notes=notes.get(case.post.author_id, []))
         for case in cases.items
     ]
     return Queue(
@@ -161,8 +166,10 @@ def case_entry(case_id: int) -> QueueEntry:
     case = get_case(case_id)
     history = _recent_history({case.post.author_id}, {case.post_id})
     sanctions = _sanction_counts({case.post.author_id})
+    notes = notes_for({case.post.author_id})
     return QueueEntry(case=case, history=history.get(case.post.author_id, []),
-                      prior_sanctions=sanctions.get(case.post.author_id, 0))
+                      prior_sanctions=sanctions.get(case.post.author_id, 0),
+                      notes=notes.get(case.post.author_id, []))
 
 
 

@@ -94,6 +94,7 @@ def case(case_id: int):
     entry = review.case_entry(case_id)
     return render_template(
         "moderator/case.html", entry=entry, case=entry.case,
+        response_templates=review.templates(),
         categories=review.HARMFUL_CATEGORIES, health=review.screening_health(),
     )
 
@@ -151,6 +152,12 @@ def bulk():
     except ForumError as error:
         flash(error.message, "error")
     return redirect(_back())
+
+
+@bp.post("/users/<int:user_id>/notes")
+def add_note(user_id: int):
+    return _run(lambda: review.add_note(member(), user_id, request.form.get("body", "")),
+                "Note added. Only staff can see it.")
 
 
 @bp.post("/users/<int:user_id>/warn")
@@ -218,3 +225,22 @@ def agreement_csv():
     body = review.agreement_csv(review.agreement())
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=screening-agreement.csv"})
+
+
+@bp.post("/cases/<int:case_id>/outreach")
+def reach_out(case_id: int):
+    return _run(lambda: review.reach_out(member(), case_id, request.form.get("message", "")),
+                "Your message was sent. They will see it on their next page.")
+
+
+@bp.route("/templates", methods=["GET", "POST"])
+def response_templates():
+    if request.method == "POST":
+        template_id = request.form.get("template_id", "")
+        return _run(
+            lambda: review.save_template(
+                member(), request.form.get("title", ""), request.form.get("body", ""),
+                int(template_id) if template_id.isdigit() else None),
+            "Template saved.",
+        )
+    return render_template("moderator/templates.html", templates=review.templates())

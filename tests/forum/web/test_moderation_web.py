@@ -252,7 +252,8 @@ def test_queue_page_query_count_does_not_grow_with_the_queue(app, people):
     add_cases(20)
     large = count_queries(db.engine, lambda: _page(mod, "/mod/"))
     assert small == large, (small, large)
-    assert small <= 12
+    # 11 for the queue itself, 1 for the response-time panel, 1 for staff notes on the authors.
+    assert small <= 13
 
 
 def test_model_unavailable_banner(app, people):
