@@ -1,7 +1,7 @@
 """Reading visibility per category and members' trust levels.
 
 Revision ID: visibility_0001
-Revises: alerts_0001
+Revises: outreach_0001
 Create Date: 2026-12-02
 
 * categories.visibility: everyone | members | trusted. Every category becomes members-only but
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'visibility_0001'
-down_revision = 'alerts_0001'
+down_revision = 'outreach_0001'
 branch_labels = None
 depends_on = None
 
