@@ -22,6 +22,20 @@ def _env_bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_count(env: Any, name: str, default: int) -> int:
+    """A whole number of days or posts, zero or more; anything else stops the start-up."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be zero or more, not {value}")
+    return value
+
+
 def _development_secret(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
@@ -89,6 +103,14 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # Anything that looks a member up by name (block, unblock): slows down anyone testing
         # which names exist (the answers are the same for unknown names anyway).
         "RATELIMIT_LOOKUP": env.get("FORUM_RATELIMIT_LOOKUP", "30 per minute"),
+        # New members (trust level "new") write at a slower pace: spam and pile-ons by fresh
+        # accounts are the commonest attack on a forum like this one.
+        "RATELIMIT_POSTING_NEW": env.get("FORUM_RATELIMIT_POSTING_NEW", "6 per hour"),
+        # Trust levels (forum/trust.py): days since joining and published posts needed.
+        "TRUST_MEMBER_DAYS": _env_count(env, "FORUM_TRUST_MEMBER_DAYS", 3),
+        "TRUST_MEMBER_POSTS": _env_count(env, "FORUM_TRUST_MEMBER_POSTS", 2),
+        "TRUST_TRUSTED_DAYS": _env_count(env, "FORUM_TRUST_TRUSTED_DAYS", 14),
+        "TRUST_TRUSTED_POSTS": _env_count(env, "FORUM_TRUST_TRUSTED_POSTS", 5),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

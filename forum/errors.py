@@ -54,3 +54,15 @@ class ModerationNudge(ForumError):
 
     status = 422
     code = "moderation"
+
+
+class PrivacyNudge(ForumError):
+    """The text seems to hold details that could identify someone (forum/privacy.py).
+
+    Only raised when the caller asked to confirm first (the pages' confirm step); it never
+    blocks for good: the writer can edit, or post anyway. details: "privacy" (the kind
+    warnings) and "kinds" (what the writer acknowledges by posting anyway).
+    """
+
+    status = 422
+    code = "privacy"

@@ -16,7 +16,23 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse
 
+from . import trust
 from .extensions import limiter
+
+
+def _signed_in_member():
+    member = g.get("api_user")
+    if member is None and current_user.is_authenticated:
+        member = current_user
+    return member
+
+
+def _posting_budget() -> str:
+    """New members (trust level "new") get the tighter RATELIMIT_POSTING_NEW; everyone else the
+    usual RATELIMIT_POSTING. The same scope and key either way: one budget per member."""
+    if trust.level_of(_signed_in_member()) == trust.TrustLevel.NEW.value:
+        return current_app.config["RATELIMIT_POSTING_NEW"]
+    return current_app.config["RATELIMIT_POSTING"]
 
 
 def _member_key() -> str:
@@ -38,7 +54,7 @@ registration_limit = limiter.limit(
     lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"]
 )
 posting_limit = limiter.shared_limit(
-    lambda: current_app.config["RATELIMIT_POSTING"], scope="posting", key_func=_member_key,
+    _posting_budget, scope="posting", key_func=_member_key,
     methods=["POST", "PATCH"],
 )
 report_limit = limiter.shared_limit(

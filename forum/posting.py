@@ -5,13 +5,14 @@ Each public function is one transaction: it validates, screens, writes and commi
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from . import review, screening, visibility
+from . import audience, privacy, review, screening, trust, visibility
 from .blocks import NOT_POSTED, ensure_may_write
 from .errors import (
     Conflict,
@@ -20,6 +21,7 @@ from .errors import (
     InvalidInput,
     ModerationNudge,
     NotFound,
+    PrivacyNudge,
 )
 from .extensions import db
 from .markup import render_markdown
@@ -46,6 +48,7 @@ class PostOutcome:
     post: Post
     thread: Thread
     screening: screening.Screening
+    privacy: tuple[str, ...] = ()  # kind warnings about identifying details (never blocking)
 
     @property
     def status(self) -> str:
@@ -109,8 +112,24 @@ def _ensure_can_write(author: User) -> None:
         )
 
 
+def _privacy(text: str, acknowledged: Collection[str] | None) -> tuple[str, ...]:
+    """Kind warnings about identifying details in the writer's text. When the caller confirms
+    first (``acknowledged`` not None: the pages), details of a kind the writer has not yet
+    said "post anyway" to stop the write (nothing stored) with a PrivacyNudge."""
+    kinds = privacy.detail_kinds(text)
+    warnings = tuple(privacy.MESSAGES[kind] for kind in kinds)
+    if acknowledged is not None and set(kinds) - set(acknowledged):
+        raise PrivacyNudge(
+            "Before this goes up: it may include details that could help someone find you or "
+            "someone you write about. You can edit them out, or post it as it is.",
+            privacy=list(warnings), kinds=kinds,
+        )
+    return warnings
+
+
 def _screen(
     body: str, parent_text: str | None, acknowledge_nudge: bool, author: User, target: str,
+    warnings: tuple[str, ...] = (),
     **where: int | None,
 ) -> screening.Screening:
     """Screen a text; a nudge (hold or block) is raised instead of storing it.
@@ -118,6 +137,8 @@ def _screen(
     ``where``: thread_id, parent_id and post_id of the attempt, kept with a blocked text.
     """
     verdict = screening.screen_text(body, parent_text)
+    if trust.level_of(author) == trust.TrustLevel.NEW.value:
+        verdict = screening.hold_if_unsure(verdict)  # a new account's borderline posts: review
     if verdict.unavailable:
         # Nothing to rephrase: the post is stored held (fail closed, never lost) and the
         # answer says so; it is checked when screening is back or by a moderator.
@@ -133,12 +154,14 @@ def _screen(
             verdict.nudge or screening.DEFAULT_NUDGE,
             decision=verdict.decision,
             category=verdict.category,
+            **({"privacy": list(warnings)} if warnings else {}),
         )  # never the rule ids, matched phrases or scores: they would teach evasion
     return verdict
 
 
 def _settle(post: Post, thread: Thread, verdict: screening.Screening, *,
-            now: datetime | None = None, edited: bool = False) -> PostOutcome:
+            now: datetime | None = None, edited: bool = False,
+            warnings: tuple[str, ...] = ()) -> PostOutcome:
     """The last steps of every write: the post (stored held) goes public when screening passed
     it, an edited one that did not pass goes back to the queue; the verdict is recorded, and
     the use case's one commit follows."""
@@ -150,7 +173,7 @@ def _settle(post: Post, thread: Thread, verdict: screening.Screening, *,
         visibility.hold_again(post)
     review.record(post, verdict)
     db.session.commit()
-    return PostOutcome(post=post, thread=thread, screening=verdict)
+    return PostOutcome(post=post, thread=thread, screening=verdict, privacy=warnings)
 
 
 def create_thread(
@@ -160,19 +183,22 @@ def create_thread(
     body: str,
     content_warning: str | None = None,
     acknowledge_nudge: bool = False,
+    privacy_acknowledged: Collection[str] | None = None,
 ) -> PostOutcome:
     _ensure_can_write(author)
     try:
         category = get_category(category_slug) if isinstance(category_slug, str) else None
     except NotFound:  # an unknown category is a bad field (422), not a missing page
         category = None
-    if category is None:
+    if category is None or not audience.may_read(author, category):
+        # A category the member may not read is, to them, one that does not exist.
         raise InvalidInput("Please choose a category.", field="category")
     title = _clean_title(title)
     body = _clean_body(body)
     content_warning = _clean_content_warning(content_warning)
+    warnings = _privacy(f"{title}\n\n{body}", privacy_acknowledged)
     verdict = _screen(f"{title}\n\n{body}", None, acknowledge_nudge, author,
-                      review.nudge_target("thread"), thread_id=None)
+                      review.nudge_target("thread"), warnings, thread_id=None)
 
     now = utcnow()
     thread = Thread(
@@ -184,7 +210,7 @@ def create_thread(
         body_html=render_markdown(body), status=PostStatus.HELD.value, created_at=now,
     )
     db.session.add_all([thread, post])
-    return _settle(post, thread, verdict, now=now)
+    return _settle(post, thread, verdict, now=now, warnings=warnings)
 
 
 def reply(
@@ -193,6 +219,7 @@ def reply(
     body: str,
     parent_post_id: int | None = None,
     acknowledge_nudge: bool = False,
+    privacy_acknowledged: Collection[str] | None = None,
 ) -> PostOutcome:
     _ensure_can_write(author)
     thread = get_thread(author, thread_id)
@@ -201,8 +228,9 @@ def reply(
     # Not in the blocker's thread, nor to the blocker's post in anyone's thread; the member
     # is not told why (forum/blocks.py).
     ensure_may_write(author, thread.author_id, parent.author_id if parent else None)
+    warnings = _privacy(body, privacy_acknowledged)
     verdict = _screen(body, parent.body_markdown if parent else None, acknowledge_nudge, author,
-                      review.nudge_target("reply", thread.id), thread_id=thread.id,
+                      review.nudge_target("reply", thread.id), warnings, thread_id=thread.id,
                       parent_id=parent.id if parent else None)
 
     post = Post(
@@ -210,7 +238,7 @@ def reply(
         body_html=render_markdown(body), status=PostStatus.HELD.value, created_at=utcnow(),
     )
     db.session.add(post)
-    return _settle(post, thread, verdict)
+    return _settle(post, thread, verdict, warnings=warnings)
 
 
 def _reply_parent(viewer: User, thread: Thread, parent_post_id: int | None) -> Post | None:
@@ -240,7 +268,8 @@ def _own_post(user: User, post_id: int) -> Post:
     return post
 
 
-def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = False) -> PostOutcome:
+def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = False,
+              privacy_acknowledged: Collection[str] | None = None) -> PostOutcome:
     """The author's edit: the old text is kept as a revision, the new one is screened again."""
     _ensure_can_write(user)
     post = _own_post(user, post_id)
@@ -249,15 +278,16 @@ def edit_post(user: User, post_id: int, body: str, acknowledge_nudge: bool = Fal
     ensure_may_write(user, thread.author_id, post.parent.author_id if post.parent else None)
     parent_text = post.parent.body_markdown if post.parent is not None else None
     screened_text = f"{thread.title}\n\n{body}" if post.is_opening else body
+    warnings = _privacy(body, privacy_acknowledged)
     verdict = _screen(screened_text, parent_text, acknowledge_nudge, user,
-                      review.nudge_target("edit", post.id), thread_id=thread.id,
+                      review.nudge_target("edit", post.id), warnings, thread_id=thread.id,
                       post_id=post.id, parent_id=post.parent_id)
 
     db.session.add(PostRevision(post=post, body_markdown=post.body_markdown, created_at=utcnow()))
     post.body_markdown = body
     post.body_html = render_markdown(body)
     post.edited_at = utcnow()
-    return _settle(post, thread, verdict, edited=True)
+    return _settle(post, thread, verdict, edited=True, warnings=warnings)
 
 
 def delete_post(user: User, post_id: int) -> Post:

@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from . import audience
 from .errors import NotFound
 from .extensions import db
 from .models import Block, Category, Post, PostStatus, Thread, User
@@ -50,14 +51,30 @@ def visible_posts_filter(viewer: User | None):
     )
 
 
+def _in_readable_category(viewer: User | None):
+    """Threads in a category the viewer may read (forum/audience.py), or their own."""
+    in_category = Thread.category_id.in_(audience.readable_category_ids(viewer))
+    viewer_id = _viewer_id(viewer)
+    return in_category if viewer_id is None else or_(in_category, Thread.author_id == viewer_id)
+
+
+def readable_thread_ids(viewer: User | None) -> Select:
+    """Ids of threads in categories the viewer may read (everything for staff)."""
+    if _viewer_id(viewer) is not None and viewer.is_staff:
+        return select(Thread.id)
+    return select(Thread.id).where(_in_readable_category(viewer))
+
+
 def visible_threads_filter(viewer: User | None):
+    """Live threads in categories the viewer may read (forum/audience.py); held ones for
+    their author; none by members the viewer blocked. Everything live for staff."""
     viewer_id = _viewer_id(viewer)
     live = Thread.deleted_at.is_(None)
     if viewer_id is not None and viewer.is_staff:
         return live
     if viewer_id is None:
-        return live & Thread.is_visible.is_(True)
-    return live & or_(Thread.is_visible.is_(True), Thread.author_id == viewer_id) & (
+        return live & Thread.is_visible.is_(True) & _in_readable_category(viewer)
+    return live & _in_readable_category(viewer) & or_(Thread.is_visible.is_(True), Thread.author_id == viewer_id) & (
         Thread.author_id.not_in(blocked_ids_of(viewer))
     )
 
@@ -170,10 +187,14 @@ def thread_posts(viewer: User | None, thread: Thread, page: int, per_page: int) 
 
 
 def get_post(viewer: User | None, post_id: int) -> Post:
+    """A post the viewer may see, in a thread they may open (else the same 404 as a missing one)."""
     return one_or_not_found(
         select(Post)
         .options(joinedload(Post.author), joinedload(Post.thread))
-        .where(Post.id == post_id, visible_posts_filter(viewer)),
+        .where(
+            Post.id == post_id, visible_posts_filter(viewer),
+            Post.thread_id.in_(readable_thread_ids(viewer)),
+        ),
         "That post doesn't exist or isn't visible to you.",
     )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import current_app
@@ -45,6 +45,12 @@ UNAVAILABLE_NUDGE = (
     "a moderator, or the screening as soon as it is back, will check it before others see it. "
     "You don't need to send it again; only you can see it until then."
 )
+# For members at trust level "new" (forum/trust.py): a post screening would publish goes to a
+# moderator when its highest harmful score reaches this bar — "unsure" territory, well below
+# every label's own threshold (0.55-0.85 in moderation/policy.py), so nothing the normal bar
+# holds is ever published, and a new account's borderline posts are read by a person first.
+NEW_MEMBER_UNSURE_BAR = 0.35
+NEW_MEMBER_REASON = "new member: {label} {score:.2f} is above the unsure bar {bar:.2f}"
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,24 @@ def screen_text(text: str, parent_text: str | None) -> Screening:
         # Fail closed: hold for a moderator rather than publish unscreened.
         log.exception("screening failed; holding the post")
         return _unavailable(f"{type(exc).__name__}: {exc}")
+
+
+def hold_if_unsure(verdict: Screening) -> Screening:
+    """The stricter bar for a new member: a post that would be published but whose highest
+    harmful score reaches NEW_MEMBER_UNSURE_BAR is held instead (the author gets that label's
+    kind nudge, as for any hold). Holds, blocks and unavailable screening pass unchanged."""
+    if verdict.decision != "publish" or verdict.unavailable:
+        return verdict
+    harmful = [(score, label) for label, score in verdict.scores.items()
+               if label in moderation.HARMFUL]
+    if not harmful:
+        return verdict
+    score, label = max(harmful)
+    if score < NEW_MEMBER_UNSURE_BAR:
+        return verdict
+    reason = NEW_MEMBER_REASON.format(label=label, score=score, bar=NEW_MEMBER_UNSURE_BAR)
+    return replace(verdict, decision="hold", category=label,
+                   reasons=(*verdict.reasons, reason), nudge=_nudge_for("hold", label))
 
 
 def screen_many(texts: list[tuple[str, str | None]]) -> list[Screening]:

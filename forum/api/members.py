@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from .. import accounts, blocks, posting, preferences, purge, reading
+from .. import accounts, audience, blocks, posting, preferences, privacy, purge, reading
 from ..boundary import page_number
-from ..errors import InvalidInput
+from ..errors import Forbidden, InvalidInput
 from ..extensions import csrf
 from ..limits import (
     MISMATCH,
@@ -41,6 +41,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 bp.after_request(no_store)
 
+# A title and a post at their longest, with room to spare.
+PRIVACY_CHECK_MAX = posting.BODY_MAX + posting.TITLE_MAX + 100
 # Ids are 32-bit integers on PostgreSQL; larger numbers would fail in the database, not here.
 ID = "int(max=2147483647)"
 
@@ -73,7 +75,8 @@ def revoke_current_token():
 @token_optional
 def categories():
     return jsonify([
-        {"slug": c.slug, "name": c.name, "description": c.description}
+        {"slug": c.slug, "name": c.name, "description": c.description,
+         "visibility": c.visibility, "readable": audience.may_read(g.api_user, c)}
         for c in reading.list_categories()
     ])
 
@@ -83,6 +86,8 @@ def categories():
 def threads():
     slug = request.args.get("category")
     category = reading.get_category(slug) if slug else None
+    if category is not None and not audience.may_read(g.api_user, category):
+        raise Forbidden(audience.closed_message(g.api_user, category))
     page = reading.list_threads(
         g.api_user, category, page_number(strict=True), current_app.config["THREADS_PER_PAGE"]
     )
@@ -162,6 +167,7 @@ def edit_post(post_id: int):
         "post_id": outcome.post.id,
         "thread_id": outcome.thread.id,
         "escalate": outcome.escalate,
+        "privacy": list(outcome.privacy),
     })
 
 
@@ -178,6 +184,21 @@ def purge_post(post_id: int):
             "send {\"confirm\": true} to go ahead.", field="confirm")
     post = purge.purge_post(g.api_user, found.post.id)
     return jsonify({"post_id": post.id, "thread_id": post.thread_id, "status": post.status})
+
+
+@bp.post("/privacy-check")
+@token_required
+def privacy_check():
+    """The privacy nudge before posting: kind warnings for a draft, nothing stored."""
+    data = json_object()
+    only_fields(data, {"text"})
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("'text' must be the draft to check, as a string.", field="text")
+    if len(text) > PRIVACY_CHECK_MAX:
+        raise InvalidInput(f"'text' can be at most {PRIVACY_CHECK_MAX:,} characters.", field="text")
+    kinds = privacy.detail_kinds(text)
+    return jsonify({"privacy": [privacy.MESSAGES[kind] for kind in kinds], "kinds": kinds})
 
 
 @bp.post(f"/posts/<{ID}:post_id>/reports")

@@ -103,6 +103,8 @@ def outcome_json(outcome: posting.PostOutcome) -> dict[str, Any]:
         "post_id": outcome.post.id,
         "status": outcome.status,
         "escalate": outcome.escalate,
+        # Kind warnings about identifying details (names, addresses, ...); never blocking.
+        "privacy": list(outcome.privacy),
     }
     if outcome.screening.unavailable:
         answer["message"] = outcome.screening.nudge

@@ -16,10 +16,11 @@ from flask import current_app
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
+from .. import audience, trust
 from ..extensions import db
 from ..links import path_for
 from ..markup import plain_excerpt
-from ..models import Block, Category, CategoryMute, Post, PostStatus, Thread, User
+from ..models import Block, Category, CategoryMute, Post, PostStatus, Thread, User, utcnow
 from .periods import Period
 
 MAX_ITEMS = 20
@@ -73,6 +74,7 @@ class _ThreadActivity:
     author: str
     content_warning: str | None
     excerpt: str | None
+    visibility: str = "members"  # its category's (forum/audience.py)
     opened_in_period: bool = False
     replies_by_author: dict[int, int] = field(default_factory=dict)
     latest_by_author: dict[int, datetime] = field(default_factory=dict)
@@ -95,6 +97,8 @@ class PeriodActivity:
                                                              t.latest, t.id))
         self.touched_by: dict[int, set[int]] = defaultdict(set)  # member → threads they shape
         self.count_by_category: dict[int, int] = defaultdict(int)
+        # Categories with news that only trusted members may read (usually none).
+        self.trusted_only = {t.category_id for t in threads if t.visibility == audience.TRUSTED}
         for thread in threads:
             self.count_by_category[thread.category_id] += 1
             self.touched_by[thread.author_id].add(thread.id)
@@ -113,6 +117,7 @@ class PeriodActivity:
             select(
                 Thread.id, Thread.title, Thread.content_warning, Thread.category_id,
                 Category.name, Thread.author_id, User.username, opening.body_html,
+                Category.visibility,
             )
             .join(Category, Category.id == Thread.category_id)
             .join(User, User.id == Thread.author_id)
@@ -125,10 +130,11 @@ class PeriodActivity:
             )
         ).all()
         threads: dict[int, _ThreadActivity] = {}
-        for tid, title, warning, category_id, category, author_id, author, body_html in thread_rows:
+        for (tid, title, warning, category_id, category, author_id, author, body_html,
+             visibility) in thread_rows:
             threads[tid] = _ThreadActivity(
                 id=tid, title=title, category_id=category_id, category=category,
-                author_id=author_id, author=author, content_warning=warning,
+                author_id=author_id, author=author, content_warning=warning, visibility=visibility,
                 # Computed once per thread, not per member; a warning hides the text.
                 excerpt=None if warning else (plain_excerpt(body_html, EXCERPT_CHARS) or None),
             )
@@ -192,6 +198,9 @@ def compose_batch(
             select(CategoryMute.user_id, CategoryMute.category_id).where(CategoryMute.user_id.in_(ids))
         ):
             muted[user_id].add(category_id)
+    # Categories a recipient may not read are left out like muted ones (forum/audience.py).
+    for user_id, closed in _unreadable_categories(ids, activity).items():
+        muted[user_id] |= closed
     # Each thread's link is built from the URL map once per batch, not once per recipient.
     links = {tid: f"{base_url}{path_for('board.thread', thread_id=tid)}"
              for tid in activity.threads}
@@ -199,6 +208,22 @@ def compose_batch(
         r.id: _compose_one(r, activity, blocked.get(r.id, set()), muted.get(r.id, set()), links)
         for r in recipients
     }
+
+
+def _unreadable_categories(ids: list[int], activity: PeriodActivity) -> dict[int, set[int]]:
+    """Per recipient, the categories with news in this period that they may not read.
+
+    Every recipient is a signed-in member, so only `trusted` categories can be closed to one;
+    no query at all when the period has no news there, else two for the whole batch."""
+    closed = activity.trusted_only
+    if not ids or not closed:
+        return {}
+    members = db.session.execute(
+        select(User.id, User.created_at, User.trust_level_override, User.role)
+        .where(User.id.in_(ids))
+    ).all()
+    trusted = trust.trusted_ids_among([tuple(row) for row in members], utcnow())
+    return {user_id: set(closed) for user_id in ids if user_id not in trusted}
 
 
 def _compose_one(

@@ -15,7 +15,15 @@ every importer (create_all, Alembic) sees every table:
 
 from .accounts import EmailToken, EmailTokenPurpose, SignIn
 from .alerts import AlertOutbox
-from .base import DigestFrequency, PostStatus, Role, UTCDateTime, utcnow
+from .base import (
+    CategoryVisibility,
+    DigestFrequency,
+    PostStatus,
+    Role,
+    TrustLevel,
+    UTCDateTime,
+    utcnow,
+)
 from .community import (
     ApiToken,
     Block,
@@ -59,6 +67,7 @@ __all__ = [
     "CaseStatus",
     "Category",
     "CategoryMute",
+    "CategoryVisibility",
     "DigestDelivery",
     "DigestFrequency",
     "EmailToken",
@@ -80,6 +89,7 @@ __all__ = [
     "SignIn",
     "Support",
     "Thread",
+    "TrustLevel",
     "UTCDateTime",
     "User",
     "ensure_default_categories",

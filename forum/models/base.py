@@ -49,3 +49,19 @@ class PostStatus(enum.StrEnum):
     REJECTED = "rejected"  # a moderator declined it; kept for the record, never shown
     DELETED = "deleted"  # soft-deleted by its author
     PURGED = "purged"  # its author removed it for good: the row stays, every word is gone
+
+
+class CategoryVisibility(enum.StrEnum):
+    """Who may read a category's threads (forum/audience.py)."""
+
+    EVERYONE = "everyone"  # anyone, signed in or not (and search engines)
+    MEMBERS = "members"  # any signed-in member
+    TRUSTED = "trusted"  # members at trust level "trusted", and moderators
+
+
+class TrustLevel(enum.StrEnum):
+    """How far the forum trusts a member (forum/trust.py); grows with time and published posts."""
+
+    NEW = "new"
+    MEMBER = "member"
+    TRUSTED = "trusted"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .base import DigestFrequency, PostStatus, Role, UTCDateTime, utcnow
+from .base import CategoryVisibility, DigestFrequency, PostStatus, Role, UTCDateTime, utcnow
 
 __all__ = [
     "ApiToken",
@@ -65,6 +65,8 @@ class User(UserMixin, db.Model):
     unsubscribe_key_replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Moderators on call get an email as soon as a case enters the urgent lane.
     on_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Set by a moderator: overrides the trust level computed from time and posts (None: computed).
+    trust_level_override: Mapped[str | None] = mapped_column(String(16))
 
     def set_password(self, password: str) -> None:
         # scrypt by default; the test suite configures a cheaper method to stay fast.
@@ -110,6 +112,11 @@ class Category(db.Model):
     name: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(String(300), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Who may read its threads; members-only unless a moderator opens it (forum/audience.py).
+    visibility: Mapped[str] = mapped_column(
+        String(16), default=CategoryVisibility.MEMBERS.value,
+        server_default=CategoryVisibility.MEMBERS.value,
+    )
 
 
 class Thread(db.Model):
@@ -139,7 +146,11 @@ class Thread(db.Model):
 
 class Post(db.Model):
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_thread_status", "thread_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_posts_thread_status", "thread_id", "status", "id"),
+        # A member's published posts, counted for their trust level (forum/trust.py).
+        Index("ix_posts_author_published", "author_id", "published_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))

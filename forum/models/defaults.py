@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..extensions import db
+from .base import CategoryVisibility
 from .community import Category
 
 DEFAULT_CATEGORIES: tuple[tuple[str, str, str], ...] = (
@@ -20,6 +21,16 @@ DEFAULT_CATEGORIES: tuple[tuple[str, str, str], ...] = (
     ("healing-and-self-care", "Healing and self-care", "Therapy, rest, small wins, rebuilding."),
 )
 
+# Members tell their stories in every category but this one: those are for signed-in members
+# only, so someone searching for a member's story finds nothing (a moderator can change it).
+PUBLIC_CATEGORIES: frozenset[str] = frozenset({"healing-and-self-care"})
+
+
+def default_visibility(slug: str) -> str:
+    if slug in PUBLIC_CATEGORIES:
+        return CategoryVisibility.EVERYONE.value
+    return CategoryVisibility.MEMBERS.value
+
 
 def ensure_default_categories() -> int:
     """Insert missing default categories; returns how many were added. Caller commits."""
@@ -27,6 +38,7 @@ def ensure_default_categories() -> int:
     added = 0
     for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES):
         if slug not in existing:
-            db.session.add(Category(slug=slug, name=name, description=description, position=position))
+            db.session.add(Category(slug=slug, name=name, description=description,
+                                    position=position, visibility=default_visibility(slug)))
             added += 1
     return added

@@ -5,6 +5,7 @@
 * board        index, categories, threads, writing, member safety     (blueprint `board`)
 * settings     a member's settings page                                (blueprint `account`)
 * moderator    the moderators' area at /mod                            (blueprint `moderator`)
+* moderator_access  /mod/access: categories' visibility, members' trust (same blueprint)
 * digest       the digest preview                                      (blueprint `digest`)
 * unsubscribe  the one-click unsubscribe link from digest emails      (blueprint `unsubscribe`)
 * notices      moderators' messages to a member, flashed on page views
@@ -25,6 +26,7 @@ from . import (
     headers,
     http_errors,
     moderator,
+    moderator_access,
     notices,
     settings,
     unsubscribe,
@@ -32,6 +34,7 @@ from . import (
 
 
 def register(app: Flask) -> None:
+    assert moderator_access.bp is moderator.bp  # its routes are on the moderators' blueprint
     auth.configure_login(app)
     for blueprint in (auth.bp, email_links.bp, board.bp, settings.bp, unsubscribe.bp, digest.bp, moderator.bp):
         app.register_blueprint(blueprint)

@@ -14,9 +14,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import blocks, history, posting, preferences, purge, reading
+from .. import audience, blocks, history, posting, preferences, purge, reading
 from ..boundary import id_arg, page_number
-from ..errors import Conflict, Forbidden, InvalidInput, ModerationNudge
+from ..errors import Conflict, Forbidden, InvalidInput, ModerationNudge, PrivacyNudge
 from ..limits import lookup_limit, posting_limit
 from ..models import PostStatus, Thread
 from .forms import ActionForm, EditPostForm, ReplyForm, ReportForm, ThreadForm, apply_error
@@ -41,6 +41,13 @@ def _attempt(form, write: Callable[[], posting.PostOutcome]) -> _Attempt:
     case's error put on the form (the one way the writing pages handle its answers)."""
     try:
         return _Attempt(outcome=write())
+    except PrivacyNudge as error:
+        # Nothing is stored; the form comes back with the text and "Edit" / "Post anyway".
+        return _Attempt(nudge={
+            "message": error.message,
+            "privacy": error.details.get("privacy", []),
+            "kinds": error.details.get("kinds", []),
+        })
     except ModerationNudge as error:
         return _Attempt(nudge={
             "message": error.message,
@@ -75,9 +82,18 @@ def index():
     return render_template("board/index.html", categories=categories, latest=latest)
 
 
+@bp.route("/about")
+def about():
+    return render_template("board/about.html", categories=reading.list_categories())
+
+
 @bp.route("/c/<slug>")
 def category(slug: str):
     category = reading.get_category(slug)
+    if not audience.may_read(_viewer(), category):
+        # The category is no secret (it is listed); its threads are, titles included.
+        return render_template("board/category.html", category=category, threads=None,
+                               closed=audience.closed_message(_viewer(), category))
     threads = reading.list_threads(
         _viewer(), category, page_number(), current_app.config["THREADS_PER_PAGE"]
     )
@@ -141,7 +157,8 @@ def new_thread():
     form = ThreadForm()
     form.category.choices = [
         SelectChoice("", "Choose a category…"),
-        *(SelectChoice(c.slug, c.name) for c in reading.list_categories()),
+        *(SelectChoice(c.slug, c.name) for c in reading.list_categories()
+          if audience.may_read(_viewer(), c)),
     ]
     if request.method == "GET":
         form.category.data = request.args.get("category", "")
@@ -150,7 +167,7 @@ def new_thread():
         attempt = _attempt(form, lambda: posting.create_thread(
             _viewer(), form.category.data, form.title.data, form.body.data,
             content_warning=form.content_warning.data or None,
-            acknowledge_nudge=form.acknowledged,
+            acknowledge_nudge=form.acknowledged, privacy_acknowledged=form.privacy_kinds,
         ))
         if attempt.outcome is not None:
             _after_posting(attempt.outcome, "Your thread is up. Thank you for sharing it here.")
@@ -172,7 +189,7 @@ def reply(thread_id: int):
         parent_id = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
         attempt = _attempt(form, lambda: posting.reply(
             viewer, thread.id, form.body.data, parent_post_id=parent_id,
-            acknowledge_nudge=form.acknowledged,
+            acknowledge_nudge=form.acknowledged, privacy_acknowledged=form.privacy_kinds,
         ))
         if attempt.outcome is not None:
             _after_posting(attempt.outcome, "Your reply is up. Thank you for being here.")
@@ -201,7 +218,8 @@ def edit_post(post_id: int):
     attempt = _Attempt()
     if form.validate_on_submit():
         attempt = _attempt(form, lambda: posting.edit_post(
-            _viewer(), post.id, form.body.data, acknowledge_nudge=form.acknowledged
+            _viewer(), post.id, form.body.data, acknowledge_nudge=form.acknowledged,
+            privacy_acknowledged=form.privacy_kinds,
         ))
         if attempt.outcome is not None:
             _after_posting(attempt.outcome, "Your changes are saved. The earlier version is kept.")

@@ -22,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..errors import ForumError
 from ..models import DigestFrequency
+from ..privacy import KINDS as PRIVACY_KINDS
 
 NEEDS_TEXT = "The post needs some text."
 
@@ -75,10 +76,20 @@ class ActionForm(FlaskForm):
 class _NudgeAware(FlaskForm):
     # Sent as "1" by the second button, "Post for a moderator to review", after a nudge.
     acknowledge_nudge = HiddenField()
+    # The privacy nudge's "Post anyway" button sends the kinds of detail it warned about; the
+    # hidden field carries kinds already accepted through a later moderation nudge.
+    post_anyway = HiddenField()
+    privacy_accepted = HiddenField()
 
     @property
     def acknowledged(self) -> bool:
         return self.acknowledge_nudge.data == "1"
+
+    @property
+    def privacy_kinds(self) -> list[str]:
+        """The kinds of identifying detail the writer chose to post anyway (short names only)."""
+        raw = f"{self.privacy_accepted.data or ''},{self.post_anyway.data or ''}"
+        return sorted({kind for kind in raw.split(",") if kind.strip() in PRIVACY_KINDS})
 
 
 class ThreadForm(_NudgeAware):
@@ -135,3 +146,12 @@ class PasswordChangeForm(FlaskForm):
         "New password again",
         validators=[InputRequired(), EqualTo("password", message="The two passwords don't match.")],
     )
+
+
+class CategoryVisibilityForm(FlaskForm):
+    visibility = SelectField("Who can read it", choices=[], validators=[InputRequired()])
+
+
+class TrustLevelForm(FlaskForm):
+    username = StringField("Member", validators=[InputRequired(), Length(max=64)])
+    level = SelectField("Trust level", choices=[], validators=[InputRequired()])

@@ -11,6 +11,27 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_login import current_user
 
+# The only pages search engines may index: the front page and the about page (and robots.txt
+# itself). Everything else — threads, categories, profiles, the API — carries `noindex` in an
+# X-Robots-Tag header and a <meta name="robots">, and robots.txt disallows it, so a search for
+# a member's story or username finds nothing here. Signed-in pages are never indexable.
+INDEXABLE_ENDPOINTS = frozenset({"board.index", "board.about", "robots_txt"})
+ROBOTS_TXT = """\
+# Members' stories are not for search engines. Only the front and about pages may be indexed.
+User-agent: *
+Allow: /$
+Allow: /about$
+Disallow: /
+"""
+
+
+def indexable() -> bool:
+    return request.endpoint in INDEXABLE_ENDPOINTS and not current_user.is_authenticated
+
+
+def robots_txt() -> Response:
+    return Response(ROBOTS_TXT, mimetype="text/plain")
+
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
@@ -30,6 +51,8 @@ def add_security_headers(response: Response) -> Response:
     if request.path.startswith("/api/") or current_user.is_authenticated:
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Cookie")
+    if not indexable():
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
@@ -43,3 +66,5 @@ def email_frame(response: Response) -> Response:
 
 def register(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.add_url_rule("/robots.txt", "robots_txt", robots_txt)
+    app.context_processor(lambda: {"page_indexable": indexable})

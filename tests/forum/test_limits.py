@@ -11,6 +11,7 @@ def app_config(app_config):
         RATELIMIT_ENABLED=True,
         RATELIMIT_LOGIN="3 per minute",
         RATELIMIT_POSTING="2 per minute",
+        RATELIMIT_POSTING_NEW="2 per minute",  # these members are new (forum/trust.py)
         WTF_CSRF_ENABLED=False,
     )
     return app_config

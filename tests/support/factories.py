@@ -23,8 +23,13 @@ def make_user(username: str | None = None, role: str = "member", password: str =
                                 allow_reserved=True, verified=verified)
 
 
+# The one category everyone may read by default (forum/models/defaults.py): tests about what
+# anonymous visitors see use it; the members-only categories are tested in test_audience.py.
+PUBLIC_CATEGORY = "healing-and-self-care"
+
+
 def make_thread(author: User, title: str = "Day 30 of No Contact", body: str = "Some days are easier.",
-                category: str = "going-no-contact", content_warning: str | None = None):
+                category: str = PUBLIC_CATEGORY, content_warning: str | None = None):
     return posting.create_thread(author, category, title, body, content_warning=content_warning)
 
 

@@ -23,6 +23,16 @@
     closeMenus(event.target.closest("details.menu"));
   });
 
+  // "Edit my text" after the privacy nudge: put the cursor in the text, which is kept as written.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-focus]");
+    var target = link && document.getElementById(link.getAttribute("data-focus"));
+    if (target) {
+      event.preventDefault();
+      target.focus();
+    }
+  });
+
   // Escape closes an open menu and puts focus back on its toggle.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") {

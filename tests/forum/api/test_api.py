@@ -47,7 +47,7 @@ def test_categories_lists_slug_name_description_in_order(client):
     assert response.status_code == 200
     body = response.get_json()
     assert [c["slug"] for c in body] == [slug for slug, _, _ in DEFAULT_CATEGORIES]
-    assert all(set(c) == {"slug", "name", "description"} for c in body)
+    assert all(set(c) == {"slug", "name", "description", "visibility", "readable"} for c in body)
 
 
 @pytest.mark.both_databases
@@ -58,7 +58,9 @@ def test_thread_listing_shape_and_category_filter(client):
     make_reply(make_user(), first.thread.id)
     make_thread(author, title="Hello, I'm new", category="introductions")
 
-    response = client.get(f"{API}/threads", query_string={"category": "holidays-and-family-events"})
+    # Members-only categories (the default): read with a member's token.
+    response = client.get(f"{API}/threads", query_string={"category": "holidays-and-family-events"},
+                          headers=bearer(author))
     assert response.status_code == 200
     body = response.get_json()
     assert body["page"] == 1 and body["pages"] == 1
@@ -71,7 +73,7 @@ def test_thread_listing_shape_and_category_filter(client):
                     "reply_count": 1, "content_warning": "mentions of a funeral"}
     assert item["last_activity_at"].endswith("+00:00")
 
-    everything = client.get(f"{API}/threads").get_json()
+    everything = client.get(f"{API}/threads", headers=bearer(author)).get_json()
     assert [t["title"] for t in everything["items"]] == ["Hello, I'm new", "Holidays without them"]
 
 
@@ -113,7 +115,7 @@ def test_create_thread_then_read_it(client):
     assert created["status"] == "published" and created["escalate"] is False
     assert {"id", "post_id", "status", "escalate"} <= set(created)
 
-    thread = client.get(f"{API}/threads/{created['id']}").get_json()
+    thread = client.get(f"{API}/threads/{created['id']}", headers=bearer(author)).get_json()
     assert {"id", "title", "category", "content_warning", "posts"} <= set(thread)
     assert thread["title"] == NEW_THREAD["title"]
     assert thread["category"] == "going-no-contact"

@@ -186,7 +186,7 @@ def test_api_answers_are_not_cached(client):
 @pytest.fixture
 def rate_limited(app_config):
     app_config.update(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute",
-                      RATELIMIT_POSTING="2 per minute")
+                      RATELIMIT_POSTING="2 per minute", RATELIMIT_POSTING_NEW="2 per minute")
 
 
 def test_token_requests_are_rate_limited(rate_limited, client):

@@ -120,7 +120,7 @@ def test_composition_keeps_only_published_unblocked_unmuted_activity(app):
     assert (first.is_new, first.new_replies) == (True, 1)  # the blocked member's reply doesn't count
     assert (cw.is_new, cw.new_replies) == (True, 0)
     assert (old.is_new, old.new_replies) == (False, 1)
-    assert first.author == "friend" and first.category == "Going No Contact"
+    assert first.author == "friend" and first.category == "Healing and self-care"
     assert first.excerpt == "I finally did it. Proud & scared."
     assert first.url == f"http://forum.test/t/{ids['new']}"
     assert cw.excerpt is None and cw.content_warning == "mentions of physical abuse"

@@ -139,7 +139,7 @@ def test_crisis_post_publishes_shows_resources_and_lands_in_urgent_lane(app, peo
     assert "988" in page and "116 123" in page  # crisis resources, at once
     post = db.session.scalar(select(Post).where(Post.is_opening.is_(True)))
     assert post.status == PostStatus.PUBLISHED
-    assert "I can&#39;t keep going" in _page(app.test_client(), "/")
+    assert "I can&#39;t keep going" in _page(client, "/")  # a members-only category
     mod = app.test_client()
     login(mod, "mod_willow")
     queue = _page(mod, "/mod/?lane=urgent")

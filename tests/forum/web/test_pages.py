@@ -18,7 +18,7 @@ from forum.models import (
     Thread,
     User,
 )
-from tests.support.factories import make_reply, make_thread, make_user
+from tests.support.factories import PUBLIC_CATEGORY, make_reply, make_thread, make_user
 from tests.support.queries import QueryCounter
 from tests.support.web import login
 
@@ -53,7 +53,7 @@ def test_anonymous_visitors_can_read_index_category_and_thread(app, client):
     assert "CW: mentions shouting" in index
     assert index.count("<h1") == 1
 
-    category = client.get("/c/going-no-contact")
+    category = client.get(f"/c/{PUBLIC_CATEGORY}")
     assert category.status_code == 200
     assert "Thirty days today" in text_of(category)
     assert "1 reply" in text_of(category)
@@ -80,16 +80,16 @@ def test_category_pages_are_paginated_newest_activity_first(app, app_config, cli
     author = make_user()
     for n in range(5):
         make_thread(author, title=f"Thread number {n}")
-    first = text_of(client.get("/c/going-no-contact"))
+    first = text_of(client.get(f"/c/{PUBLIC_CATEGORY}"))
     assert "Thread number 4" in first and "Thread number 3" in first
     assert "Thread number 2" not in first
     assert "Page 1 of 3" in first
-    last = text_of(client.get("/c/going-no-contact?page=3"))
+    last = text_of(client.get(f"/c/{PUBLIC_CATEGORY}?page=3"))
     assert "Thread number 0" in last and "Thread number 4" not in last
     # Out-of-range and nonsense pages don't break the page.
-    assert client.get("/c/going-no-contact?page=99").status_code == 200
-    assert client.get("/c/going-no-contact?page=-1").status_code == 200
-    assert client.get("/c/going-no-contact?page=abc").status_code == 200
+    assert client.get(f"/c/{PUBLIC_CATEGORY}?page=99").status_code == 200
+    assert client.get(f"/c/{PUBLIC_CATEGORY}?page=-1").status_code == 200
+    assert client.get(f"/c/{PUBLIC_CATEGORY}?page=abc").status_code == 200
 
 
 def test_thread_posts_are_paginated(app, client):
@@ -216,7 +216,8 @@ def test_reply_to_a_missing_thread_is_404(app, client):
 
 
 def test_posting_is_rate_limited(app_config, request):
-    app_config.update(RATELIMIT_ENABLED=True, RATELIMIT_POSTING="2 per hour")
+    app_config.update(RATELIMIT_ENABLED=True, RATELIMIT_POSTING="2 per hour",
+                      RATELIMIT_POSTING_NEW="2 per hour")
     app = request.getfixturevalue("app")
     client = app.test_client()
     outcome = make_thread(make_user("alice"))
@@ -357,7 +358,7 @@ def test_member_deletes_own_reply_and_own_thread(app, client):
     client.post("/logout")
     login(client, "alice")
     response = client.post(f"/p/{outcome.post.id}/delete")
-    assert response.location == "/c/going-no-contact"
+    assert response.location == f"/c/{PUBLIC_CATEGORY}"
     assert client.get(f"/t/{outcome.thread.id}").status_code == 404
 
 
