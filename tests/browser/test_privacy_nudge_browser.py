@@ -7,22 +7,12 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
+from tests.support.browser import register
 
 pytestmark = pytest.mark.browser
 
 STORY = "My mother, Linda Hartley, drove past 14 Elm Street again last night."
 SAFER = "My mother drove past my street again last night."
-PASSWORD = "a long enough passphrase"
-
-
-def register(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/register")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Email").fill(f"{username}@example.test")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password again").fill(PASSWORD)
-    page.get_by_role("button", name="Create my account").click()
-    page.wait_for_url(f"{base_url}/")
 
 
 def _start_thread(page, base: str, body: str) -> None:
@@ -37,7 +27,7 @@ def _start_thread(page, base: str, body: str) -> None:
 def test_the_privacy_nudge_before_posting(live_server, new_page):
     base = live_server.url
     page = new_page()
-    register(page, base, "quiet_fern")
+    register(page, live_server, "quiet_fern")
 
     # 1. The nudge appears before anything is posted, naming kinds of detail, not the details.
     _start_thread(page, base, STORY)
