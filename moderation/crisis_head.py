@@ -60,7 +60,7 @@ class HeadWeights:
         }
 
     @classmethod
-    def from_dict(cls, stored: Mapping[str, Any], *, dimensions: int | None = None) -> HeadWeights:
+    def from_dict(cls, stored: Mapping[str, Any]) -> HeadWeights:
         weights = stored.get("weights")
         bias = stored.get("bias")
         if not isinstance(weights, list | tuple) or not weights:
@@ -69,10 +69,6 @@ class HeadWeights:
             raise HeadError("crisis head: weights must be numbers")
         if not isinstance(bias, int | float) or isinstance(bias, bool):
             raise HeadError("crisis head: bias must be a number")
-        if dimensions is not None and len(weights) != dimensions:
-            raise HeadError(
-                f"crisis head: {len(weights)} weights for a {dimensions}-dimensional encoder"
-            )
         return cls(tuple(float(w) for w in weights), float(bias))
 
 

@@ -88,11 +88,15 @@ class Report:
         return self._ratio(self._sum([CRISIS], "flagged"), self._sum([CRISIS], "n"))
 
     @property
+    def benign_escalated(self) -> int:
+        return self._sum(BENIGN, "escalated")
+
+    @property
     def benign_escalated_rate(self) -> float | None:
         """Benign posts sent to the urgent crisis lane (target <= 0.02)."""
         if not self.can_escalate:
             return None
-        return self._ratio(self._sum(BENIGN, "escalated"), self._sum(BENIGN, "n"))
+        return self._ratio(self.benign_escalated, self._sum(BENIGN, "n"))
 
     @property
     def non_crisis_escalated(self) -> int:
@@ -448,13 +452,10 @@ def _crisis_thresholds(
         return chosen
     benign_rows = sum(1 for row in rows if row.label in BENIGN)
     base = evaluate({**current, **chosen})
-    base_escalated = _benign_escalated(base)
+    base_escalated = base.benign_escalated
     for head_value in sorted(CRISIS_HEAD_GRID):
         report = evaluate({**current, CRISIS: crisis_value, CRISIS_EMBEDDING: head_value})
-        if _benign_escalated(report) - base_escalated <= HEAD_BENIGN_BUDGET * benign_rows:
+        if report.benign_escalated - base_escalated <= HEAD_BENIGN_BUDGET * benign_rows:
             return {CRISIS: crisis_value, CRISIS_EMBEDDING: head_value}
     return chosen
 
-
-def _benign_escalated(report: Report) -> int:
-    return sum(report.per_label[label].escalated for label in BENIGN if label in report.per_label)

@@ -384,7 +384,7 @@ def _load_crisis_head(file: Path, stored: Any, encoder_folder: str) -> dict[str,
         with _quiet_transformers():
             encoder = _sentence_encoder(encoder_folder)
         head = crisis_head.CrisisHead(
-            encoder, crisis_head.HeadWeights.from_dict(stored, dimensions=encoder.dimensions)
+            encoder, crisis_head.HeadWeights.from_dict(stored)
         )
     except crisis_head.HeadError as exc:
         raise ModelUnavailable(f"checkpoint {file}: {exc}") from exc

@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -70,11 +70,22 @@ def run_once(now: datetime | None = None, transport: SmtpTransport | None = None
 # -- what is due -------------------------------------------------------------------------------
 
 
+def _queued(step: str):
+    """Whether this case already has its alerts for ``step`` in the outbox."""
+    return exists().where(AlertOutbox.case_id == ModerationCase.id, AlertOutbox.step == step)
+
+
 def _unclaimed_urgent_cases():
-    return select(ModerationCase.id, ModerationCase.urgent_since, ModerationCase.created_at).where(
+    """Open, unclaimed urgent cases with a step still to queue: a pass every few seconds
+    looks only at those, instead of re-inserting what the outbox already holds."""
+    return select(
+        ModerationCase.id, ModerationCase.urgent_since, ModerationCase.created_at,
+        _queued(ON_CALL), _queued(EVERYONE),
+    ).where(
         ModerationCase.lane == Lane.URGENT.value,
         ModerationCase.status == CaseStatus.OPEN.value,
         ModerationCase.claimed_by_id.is_(None),
+        ~(_queued(ON_CALL) & _queued(EVERYONE)),
     )
 
 
@@ -91,11 +102,12 @@ def enqueue_due_alerts(now: datetime) -> int:
     on_call = [user_id for user_id, is_on_call in staff if is_on_call]
     everyone = [user_id for user_id, _ in staff]
     rows = []
-    for case_id, urgent_since, created_at in db.session.execute(_unclaimed_urgent_cases()).all():
+    cases = db.session.execute(_unclaimed_urgent_cases()).all()
+    for case_id, urgent_since, created_at, on_call_queued, everyone_queued in cases:
         since = urgent_since or created_at
-        if on_call:
+        if on_call and not on_call_queued:
             rows += [(case_id, ON_CALL, user_id) for user_id in on_call]
-        if not on_call or now - since >= escalate_after:
+        if not everyone_queued and (not on_call or now - since >= escalate_after):
             rows += [(case_id, EVERYONE, user_id) for user_id in everyone]
     if not rows:
         db.session.commit()

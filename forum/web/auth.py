@@ -127,6 +127,14 @@ def start_session(user: User, remember: bool = False) -> None:
     g.keep_signed_in = token or ""
 
 
+def end_browser_session() -> None:
+    """Forget the signed-in member in this browser: the session and the keep-me-signed-in
+    cookie (the caller has already ended the sign-in on the server)."""
+    logout_user()
+    session.clear()
+    g.keep_signed_in = ""
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @registration_limit
 def register():
@@ -182,8 +190,6 @@ def logout():
     if not form.validate_on_submit():  # CSRFProtect already refused a missing token
         return redirect(url_for("board.index"))
     sign_ins.end(member())
-    logout_user()
-    session.clear()
-    g.keep_signed_in = ""
+    end_browser_session()
     flash("You're signed out. Take care of yourself.", "info")
     return redirect(url_for("board.index"))

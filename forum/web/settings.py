@@ -5,12 +5,13 @@ The blueprint keeps its name, `account` (url_for("account.settings")).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
-from flask_login import login_required, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
 from wtforms import SelectChoice
 
 from .. import accounts, digest, preferences, reading, sign_ins
 from ..errors import InvalidInput
+from .auth import end_browser_session
 from .forms import ActionForm, DigestSettingsForm, PasswordChangeForm, apply_error
 from .helpers import member as _member
 
@@ -83,9 +84,7 @@ def sign_out_everywhere():
     if not ActionForm().validate_on_submit():  # CSRFProtect already refused a missing token
         return redirect(url_for("account.settings"))
     sign_ins.end_everywhere(_member())
-    logout_user()
-    session.clear()
-    g.keep_signed_in = ""
+    end_browser_session()
     flash("You're signed out on every device, including this one.", "info")
     return redirect(url_for("auth.login"))
 
