@@ -1,16 +1,26 @@
-"""Requests per second for a 50-post thread page under `gunicorn -w 2`, beside a minimal Flask app.
+"""Requests per second for the thread and listing pages under `gunicorn -w 2`, beside a bare
+Flask endpoint answering "ok", measured in one run; prints every figure and the ratios.
 
     .venv/bin/python bench/thread_page_rps.py [--duration 10] [--connections 16] [--threads 2]
 
-Builds a throwaway SQLite database with one 50-post thread, serves the forum (wsgi:app) and
-bench/minimal_app.py with gunicorn on free loopback ports, measures both with wrk in the same
-run, prints the figures and the ratio, and stops both servers by their process ids.
-Needs wrk (`apt-get install -y wrk`); without it, says so and skips.
+Builds a throwaway SQLite database (one 50-post thread in a public category, 40 other threads),
+serves the forum (wsgi:app) and bench/minimal_app.py with the same gunicorn command (2 sync
+workers, an empty config file: no access log on either), and measures with wrk:
+
+* the bare endpoint, before and after the pages (the ratios use the mean of the two, since
+  other work shares the machine);
+* the thread page for an anonymous reader and for a signed-in member (a session cookie from
+  signing in once through the real form, then sent by wrk on every request);
+* the front page and a category page, for both readers.
+
+Stops both servers by their process ids. Needs wrk (`apt-get install -y wrk`); without it,
+says so and skips.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import os
 import re
 import shutil
@@ -20,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,14 +40,18 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 POSTS = 50
+OTHER_THREADS = 40
 SECRET = "bench-secret-key-not-for-production"
+CATEGORY = "healing-and-self-care"  # readable by everyone: the same thread for both readers
+READER, READER_PASSWORD = "bench_reader", "quiet lantern harbour 42"
 
 
-def build_database(workdir: Path) -> tuple[str, int, str]:
-    """A fresh SQLite forum with one thread of POSTS posts; returns (url, thread id, page path)."""
+def build_database(workdir: Path) -> tuple[str, str]:
+    """A fresh SQLite forum; returns (database url, the 50-post thread's path)."""
     from forum import accounts, create_app, posting
     from forum.extensions import db
     from forum.models import ensure_default_categories
+    from forum.models.defaults import DEFAULT_CATEGORIES
 
     url = f"sqlite:///{workdir / 'bench.db'}"
     app = create_app({
@@ -53,26 +68,35 @@ def build_database(workdir: Path) -> tuple[str, int, str]:
         ensure_default_categories()
         db.session.commit()
         members = [
-            accounts.create_user(f"bench_member_{n}", f"member{n}@bench.test", "bench password", verified=True)
+            accounts.create_user(f"bench_member_{n}", f"member{n}@bench.test", "bench password",
+                                 verified=True)
             for n in range(8)
         ]
+        reader = accounts.create_user(READER, "reader@bench.test", READER_PASSWORD, verified=True)
+        slugs = [slug for slug, _name, _description in DEFAULT_CATEGORIES]
+        for n in range(OTHER_THREADS):
+            other = posting.create_thread(
+                members[n % len(members)], slugs[n % len(slugs)], f"Another conversation {n}",
+                "Some days are easier than others. Writing it down helps.",
+            )
+            posting.reply(members[(n + 1) % len(members)], other.thread.id, "Thank you for this.")
         outcome = posting.create_thread(
-            members[0], "going-no-contact", "Thirty days of No Contact",
+            members[0], CATEGORY, "Thirty days of No Contact",
             "Today is day thirty. Some mornings are heavy, but **I kept my boundary**.",
             content_warning="mentions of family conflict",
         )
+        post_ids = [outcome.post.id]
         for n in range(1, POSTS):
-            posting.reply(
+            post_ids.append(posting.reply(
                 members[n % len(members)], outcome.thread.id,
                 f"Reply number {n}: you're not alone in this. *Proud of you* for holding on.",
-            )
+            ).post.id)
+        for post_id in post_ids[1:POSTS:7]:  # the member's page shows some "Supported" buttons
+            posting.toggle_support(reader, post_id)
+        db.session.commit()
         thread_id = outcome.thread.id
-        with app.test_request_context():
-            from flask import url_for
-
-            path = url_for("board.thread", thread_id=thread_id)
         db.engine.dispose()
-    return url, thread_id, path
+    return url, f"/t/{thread_id}"
 
 
 def free_port() -> int:
@@ -82,11 +106,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], log: Path, pythonpath: Path | None = None):
-    """Serve app_spec with 2 workers on a free port; yields the base URL; stops it by pid."""
+def gunicorn(app_spec: str, env: dict[str, str], log: Path, empty_config: Path,
+             pythonpath: Path | None = None):
+    """Serve app_spec with 2 sync workers on a free port; yields the base URL; stops it by pid.
+
+    Both servers get the same command; the empty config keeps the project's gunicorn.conf.py
+    (access log, model preloading) out of the comparison.
+    """
     port = free_port()
-    command = [str(Path(sys.executable).parent / "gunicorn"), "-w", "2",
-               "-b", f"127.0.0.1:{port}", "--error-logfile", str(log)]
+    command = [str(Path(sys.executable).parent / "gunicorn"), "-c", str(empty_config),
+               "-w", "2", "-b", f"127.0.0.1:{port}", "--error-logfile", str(log)]
     if pythonpath is not None:
         command += ["--pythonpath", str(pythonpath)]
     command.append(app_spec)
@@ -98,12 +127,13 @@ def gunicorn(app_spec: str, env: dict[str, str], log: Path, pythonpath: Path | N
         wait_until_serving(base + "/", server, log)
         yield base
     finally:
-        os.kill(server.pid, signal.SIGTERM)  # gunicorn's master stops its workers gracefully
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(server.pid, signal.SIGKILL)
-            server.wait()
+        if server.poll() is None:
+            os.kill(server.pid, signal.SIGTERM)  # gunicorn's master stops its workers gracefully
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(server.pid, signal.SIGKILL)
+                server.wait()
 
 
 def wait_until_serving(url: str, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -119,16 +149,37 @@ def wait_until_serving(url: str, server: subprocess.Popen, log: Path, timeout: f
     raise SystemExit(f"gunicorn did not answer {url} within {timeout}s")
 
 
-def fetch(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def fetch(url: str, cookie: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return response.status, response.read().decode()
 
 
-def run_wrk(url: str, threads: int, connections: int, duration: int) -> dict[str, float]:
-    result = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
-        capture_output=True, text=True, check=True,
-    )
+def sign_in(base: str) -> str:
+    """Sign the reader in through the real form; returns the Cookie header a browser would send
+    afterwards (after one page view, which shows the welcome message and settles the session)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(base + "/login", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form) or re.search(
+        r'name="csrf_token" value="([^"]+)"', form)
+    if token is None:
+        raise SystemExit("no CSRF token on the sign-in page")
+    body = urllib.parse.urlencode({"csrf_token": token.group(1), "username": READER,
+                                   "password": READER_PASSWORD}).encode()
+    page = opener.open(base + "/login", data=body, timeout=10).read().decode()  # follows to /
+    if f"({READER})" not in page:
+        raise SystemExit("signing in did not work")
+    opener.open(base + "/", timeout=10).read()
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def run_wrk(url: str, threads: int, connections: int, duration: int,
+            cookie: str | None = None) -> dict[str, float]:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    result = subprocess.run([*command, url], capture_output=True, text=True, check=True)
     output = result.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if rps is None:
@@ -151,6 +202,23 @@ def _ms(match: re.Match) -> float:
     return {"us": value / 1000, "ms": value, "s": value * 1000}[unit]
 
 
+def check_pages(forum: str, path: str, cookie: str) -> None:
+    """Each measured page must be the real thing: all 50 posts, the right reader."""
+    for who, sent in (("anonymous", None), ("member", cookie)):
+        status, page = fetch(forum + path, sent)
+        shown = len(re.findall(r"Reply number \d+:", page))
+        signed_in = f"({READER})" in page
+        if status != 200 or shown != POSTS - 1 or signed_in != (who == "member"):
+            raise SystemExit(f"thread page for {who} not as expected: HTTP {status}, "
+                             f"{shown} replies, signed in: {signed_in}")
+        print(f"thread page {path} ({who}): {POSTS} posts, {len(page.encode()):,} bytes")
+    for listing in ("/", f"/c/{CATEGORY}"):
+        for sent in (None, cookie):
+            status, page = fetch(forum + listing, sent)
+            if status != 200 or "Thirty days of No Contact" not in page:
+                raise SystemExit(f"listing {listing} not as expected: HTTP {status}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
@@ -162,41 +230,53 @@ def main() -> int:
         print("SKIPPED thread_page_rps: wrk is not installed (apt-get install -y wrk)")
         return 0
 
+    def measure(url: str, cookie: str | None = None) -> dict[str, float]:
+        return run_wrk(url, args.threads, args.connections, args.duration, cookie)
+
     with tempfile.TemporaryDirectory(prefix="forum-bench-") as tmp:
         workdir = Path(tmp)
-        database_url, _thread_id, path = build_database(workdir)
+        database_url, path = build_database(workdir)
+        empty_config = workdir / "gunicorn.empty.conf.py"
+        empty_config.write_text("")
         env = {
             **os.environ,
             "FORUM_DATABASE_URL": database_url,
             "FORUM_SECRET_KEY": SECRET,
             "FORUM_RATELIMIT_ENABLED": "0",
+            "FORUM_MODERATION_SCREENING": "off",
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
         }
-        figures = {}
-        with gunicorn("wsgi:app", env, workdir / "forum.log") as forum_base, \
-                gunicorn("minimal_app:app", env, workdir / "minimal.log", BENCH_DIR) as minimal_base:
-            thread_url = forum_base + path
-            status, page = fetch(thread_url)
-            shown = len(re.findall(r"Reply number \d+:", page))
-            if status != 200 or shown != POSTS - 1:
-                raise SystemExit(f"thread page not as expected: HTTP {status}, {shown} replies")
-            print(f"thread page {path}: {POSTS} posts, {len(page.encode()):,} bytes")
-            for url in (thread_url, minimal_base + "/"):  # warm both up (imports, caches)
-                run_wrk(url, args.threads, args.connections, 2)
-            figures["thread"] = run_wrk(thread_url, args.threads, args.connections, args.duration)
-            figures["minimal"] = run_wrk(minimal_base + "/", args.threads, args.connections,
-                                         args.duration)
+        with gunicorn("wsgi:app", env, workdir / "forum.log", empty_config) as forum, \
+                gunicorn("minimal_app:app", env, workdir / "minimal.log", empty_config,
+                         BENCH_DIR) as minimal:
+            cookie = sign_in(forum)
+            check_pages(forum, path, cookie)
+            pages = {
+                "thread, anonymous": (forum + path, None),
+                "thread, member": (forum + path, cookie),
+                "front page, anonymous": (forum + "/", None),
+                "front page, member": (forum + "/", cookie),
+                "category, anonymous": (forum + f"/c/{CATEGORY}", None),
+                "category, member": (forum + f"/c/{CATEGORY}", cookie),
+            }
+            for url, sent in [(minimal + "/", None), *pages.values()]:  # warm up
+                run_wrk(url, args.threads, args.connections, 2, sent)
+            figures = {"bare 'ok' (before)": measure(minimal + "/")}
+            for label, (url, sent) in pages.items():
+                figures[label] = measure(url, sent)
+            figures["bare 'ok' (after)"] = measure(minimal + "/")
 
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"gunicorn -w 2, wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+    print(f"gunicorn -w 2 (sync), wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
           f"{os.cpu_count()} CPUs, load average {load}")
-    for name, label in (("thread", f"{POSTS}-post thread page"), ("minimal", "minimal Flask 'ok'")):
-        f = figures[name]
-        print(f"  {label:<24} {f['rps']:>9.1f} req/s   mean {f['latency_ms']:.1f} ms   "
-              f"p99 {f['p99_ms']:.1f} ms")
-    ratio = figures["thread"]["rps"] / figures["minimal"]["rps"]
-    print(f"  ratio thread/minimal     {ratio:.3f}  (thread page is {1 / ratio:.1f}x slower)")
+    bare = (figures["bare 'ok' (before)"]["rps"] + figures["bare 'ok' (after)"]["rps"]) / 2
+    for label, f in figures.items():
+        ratio = "" if label.startswith("bare") else f"   ratio {f['rps'] / bare:.3f}"
+        print(f"  {label:<24} {f['rps']:>8.1f} req/s   mean {f['latency_ms']:6.1f} ms   "
+              f"p99 {f['p99_ms']:6.1f} ms{ratio}")
+    print(f"  (ratios: page req/s over the mean of the two bare runs, {bare:.1f} req/s; "
+          f"target for the thread page >= 0.25)")
     return 0
 
 
