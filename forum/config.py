@@ -134,6 +134,9 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         },
         "THREADS_PER_PAGE": 20,
         "POSTS_PER_PAGE": 50,
+        # Rendered post cards and anonymous pages kept by each worker (forum/render_cache.py),
+        # in MiB; 0 turns the cache off.
+        "RENDER_CACHE_BYTES": _env_count(env, "FORUM_RENDER_CACHE_MB", 32) * 1024 * 1024,
         "API_TOKEN_MAX_AGE_DAYS": 30,
         "CRISIS_RESOURCES": [
             {"name": "988 Suicide & Crisis Lifeline (US)", "contact": "call or text 988"},

@@ -10,7 +10,17 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -166,6 +176,13 @@ class Post(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     support_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Raised by the database itself on every UPDATE of the row (triggers below), whoever writes
+    # it: rendered copies of the post are kept by (id, version), so an edit, a moderator's
+    # decision, a redaction, a purge or a new support count is seen at once with no code having
+    # to remember to forget a cached copy.
+    version: Mapped[int] = mapped_column(
+        Integer, default=1, server_default="1", server_onupdate=FetchedValue()
+    )
 
     thread: Mapped[Thread] = relationship(back_populates="posts", foreign_keys=[thread_id])
     author: Mapped[User] = relationship()
@@ -249,3 +266,33 @@ class Report(db.Model):
 
     post: Mapped[Post] = relationship()
     reporter: Mapped[User] = relationship()
+
+
+_POST_VERSION_TRIGGERS_SQLITE = (
+    # SQLite cannot change NEW in a trigger: bump the row again (not recursive: the WHEN clause
+    # is false for the bump itself, and SQLite's recursive triggers are off).
+    "CREATE TRIGGER posts_bump_version AFTER UPDATE ON posts "
+    "WHEN NEW.version = OLD.version "
+    "BEGIN UPDATE posts SET version = OLD.version + 1 WHERE id = NEW.id; END",
+)
+_POST_VERSION_TRIGGERS_POSTGRESQL = (
+    "CREATE OR REPLACE FUNCTION posts_bump_version() RETURNS trigger AS $$ "
+    "BEGIN NEW.version := OLD.version + 1; RETURN NEW; END; $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER posts_bump_version BEFORE UPDATE ON posts "
+    "FOR EACH ROW EXECUTE FUNCTION posts_bump_version()",
+)
+
+
+def post_version_trigger_statements(dialect_name: str) -> tuple[str, ...]:
+    """The SQL that raises posts.version on every update (also used by the migration)."""
+    if dialect_name == "sqlite":
+        return _POST_VERSION_TRIGGERS_SQLITE
+    if dialect_name == "postgresql":
+        return _POST_VERSION_TRIGGERS_POSTGRESQL
+    return ()
+
+
+@event.listens_for(Post.__table__, "after_create")
+def _add_post_version_triggers(table, connection, **kw) -> None:
+    for statement in post_version_trigger_statements(connection.dialect.name):
+        connection.exec_driver_sql(statement)

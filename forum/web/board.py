@@ -15,10 +15,11 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from .. import audience, blocks, history, posting, preferences, purge, reading
-from ..boundary import id_arg, page_number
+from ..boundary import page_number
 from ..errors import Conflict, Forbidden, InvalidInput, ModerationNudge, PrivacyNudge
 from ..limits import lookup_limit, posting_limit
-from ..models import PostStatus, Thread
+from ..models import PostStatus
+from . import thread_page
 from .forms import ActionForm, EditPostForm, ReplyForm, ReportForm, ThreadForm, apply_error
 from .helpers import viewer as _viewer
 from .redirects import safe_next_url
@@ -100,44 +101,10 @@ def category(slug: str):
     return render_template("board/category.html", category=category, threads=threads)
 
 
-def _posts_page(thread: Thread, page: int | str):
-    per_page = current_app.config["POSTS_PER_PAGE"]
-    viewer = _viewer()
-    if page == "last":
-        page = reading.thread_posts(viewer, thread, 1, per_page).pages
-    return reading.thread_posts(viewer, thread, int(page), per_page)
-
-
-def _render_thread(
-    thread: Thread, posts, reply_form: ReplyForm, nudge: dict | None = None, status: int = 200
-):
-    viewer = _viewer()
-    return render_template(
-        "board/thread.html",
-        thread=thread,
-        reply_count=reading.visible_reply_count(viewer, thread),
-        posts=posts,
-        reply_form=reply_form,
-        report_form=ReportForm(formdata=None),
-        action_form=ActionForm(formdata=None),
-        supported=preferences.supported_post_ids(viewer, [p.id for p in posts.items]),
-        can_reply=preferences.may_reply(viewer, thread),
-        may_view_history=history.may_view_history,
-        reply_to=id_arg("reply_to"),
-        nudge=nudge,
-    ), status
-
-
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id: int):
-    thread = reading.get_thread(_viewer(), thread_id)
     page = "last" if request.args.get("page") == "last" else page_number()
-    posts = _posts_page(thread, page)
-    reply_form = ReplyForm(formdata=None)
-    reply_to = id_arg("reply_to")
-    if reply_to:
-        reply_form.parent_id.data = str(reply_to)
-    return _render_thread(thread, posts, reply_form)
+    return thread_page.thread_page(thread_id, page)
 
 
 @bp.route("/p/<int:post_id>/history")
@@ -197,8 +164,8 @@ def reply(thread_id: int):
                 "board.thread", thread_id=thread.id, page="last",
                 _anchor=f"post-{attempt.outcome.post.id}",
             ))
-    posts = _posts_page(thread, "last")
-    return _render_thread(thread, posts, form, nudge=attempt.nudge, status=attempt.status)
+    return thread_page.thread_page(thread.id, "last", form, nudge=attempt.nudge,
+                                   status=attempt.status)
 
 
 def _own_post_for_editing(post_id: int):

@@ -1,0 +1,152 @@
+"""The thread page, assembled from cached parts; anonymous pages cached whole.
+
+Profiled, a 50-post page spent most of its time in Jinja (the post loop with its forms, macros
+and `url_for` calls, 50 times over) and in loading posts as ORM objects. Now:
+
+* one column-level query finds the posts the viewer may see on the page (forum/thread_reading.py:
+  ids, versions, authors, "you supported this", and the total for the pagination);
+* each post's card is rendered once per (post id, version, kind of viewer) from
+  templates/board/_post_card.html and kept in the worker's RenderCache. The version is raised by
+  the database on every change to the post, so an edit, a moderator's decision, a redaction, a
+  purge or a new support count makes a new key: nothing is ever served stale and nothing has to
+  be invalidated. Only posts without a cached card are read whole;
+* nothing personal is in a cached card: the CSRF token and the page's own address are slots
+  filled for each request; "you supported this", own posts, staff and read-only viewers are
+  parts of the key; blocked members' and held posts are left out by the query before any
+  cache is looked at, so the rules of forum/reading.py decide what is shown, as before;
+* an anonymous reader's whole page is kept too, keyed by its address, the thread's heading and
+  every (post id, version) on it, and answered with an ETag (304 when the reader has it).
+  Signed-in pages are personal: they stay `no-store` (forum/web/headers.py) and are never
+  kept whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask, current_app, make_response, render_template, request, session
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+
+from .. import preferences, thread_reading
+from ..boundary import id_arg
+from ..models import User
+from ..render_cache import RenderCache
+from .forms import ReplyForm
+from .helpers import viewer as current_viewer
+
+# Slots in cached cards, filled for each request. A NUL can't be in anything stored (forum/
+# boundary.py removes it from all input), so no post text can fake a slot.
+CSRF_SLOT = "\x00csrf\x00"
+HERE_SLOT = "\x00here\x00"
+CARD_TEMPLATE = "board/_post_card.html"
+
+
+def render_cache() -> RenderCache:
+    return current_app.extensions["render_cache"]
+
+
+def _viewer_kind(viewer: User | None, author_id: int) -> str:
+    if viewer is None:
+        return "anonymous"
+    return "author" if author_id == viewer.id else "reader"
+
+
+def _cards(viewer: User | None, head: thread_reading.ThreadHead,
+           stubs: thread_reading.StubPage, can_reply: bool) -> str:
+    """The page's posts as HTML, from the cache where it can, with this request's slots filled."""
+    cache = render_cache()
+    staff = viewer is not None and viewer.is_staff
+
+    def key(post_id: int, version: int, author_id: int, supported: bool) -> tuple:
+        return ("post-card", post_id, version, _viewer_kind(viewer, author_id), staff, can_reply,
+                supported, stubs.page, head.id, head.content_warning)
+
+    found = {stub.id: cache.get(key(stub.id, stub.version, stub.author_id, stub.supported))
+             for stub in stubs.items}
+    missing = [post_id for post_id, html in found.items() if html is None]
+    if missing:
+        template = current_app.jinja_env.get_template(CARD_TEMPLATE)
+        supported = {stub.id: stub.supported for stub in stubs.items}
+        for card in thread_reading.post_cards(viewer, head.id, missing).values():
+            html = template.render(
+                post=card, viewer=_viewer_kind(viewer, card.author_id), viewer_is_staff=staff,
+                can_reply=can_reply, supported=supported[card.id], page=stubs.page,
+                thread_id=head.id, content_warning=head.content_warning,
+                csrf=CSRF_SLOT, here=HERE_SLOT,
+            )
+            found[card.id] = html
+            cache.put(key(card.id, card.version, card.author_id, supported[card.id]), html)
+    # A post that stopped being visible between the two reads is left out (never shown).
+    html = "".join(part for part in found.values() if part is not None)
+    if viewer is None:
+        return html
+    here = str(escape(request.full_path.rstrip("?")))
+    return html.replace(CSRF_SLOT, str(escape(generate_csrf()))).replace(HERE_SLOT, here)
+
+
+def _reply_to_name(viewer: User | None, head, stubs, can_reply: bool) -> str | None:
+    reply_to = id_arg("reply_to")
+    if not can_reply or reply_to is None or reply_to not in {stub.id for stub in stubs.items}:
+        return None
+    card = thread_reading.post_cards(viewer, head.id, [reply_to]).get(reply_to)
+    return card.author_name if card is not None else None
+
+
+def _may_keep_whole(viewer: User | None, nudge: dict | None) -> bool:
+    """Only a plain anonymous GET with no message waiting is the same page for every reader."""
+    return (viewer is None and nudge is None and request.method == "GET"
+            and not session.get("_flashes"))
+
+
+def _anonymous_answer(html: str, etag: str):
+    response = make_response(html)
+    response.set_etag(etag)
+    response.vary.add("Cookie")  # a signed-in reader of the same address gets another page
+    return response.make_conditional(request)
+
+
+def thread_page(thread_id: int, page: int | str, reply_form: ReplyForm | None = None,
+                nudge: dict | None = None, status: int = 200):
+    """The answer for /t/ID (page a number or "last"); also the reply form's page on errors."""
+    viewer = current_viewer()
+    head = thread_reading.thread_head(viewer, thread_id)
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    if page == "last":
+        page = thread_reading.last_page(viewer, head.id, per_page)
+    stubs = thread_reading.post_stubs(viewer, head.id, int(page), per_page)
+
+    page_key = None
+    if _may_keep_whole(viewer, nudge):
+        page_key = ("thread-page", request.full_path, head.key(), stubs.page, stubs.pages,
+                    tuple((stub.id, stub.version) for stub in stubs.items))
+        kept = render_cache().get(page_key)
+        if kept is not None:
+            return _anonymous_answer(*kept)
+
+    can_reply = preferences.may_reply(viewer, None)
+    if reply_form is None:
+        reply_form = ReplyForm(formdata=None)
+        reply_to = id_arg("reply_to")
+        if reply_to:
+            reply_form.parent_id.data = str(reply_to)
+    html = render_template(
+        "board/thread.html",
+        thread=head,
+        posts=stubs,
+        # Cards are rendered by Jinja with autoescaping, and the slots filled escaped.
+        cards=Markup(_cards(viewer, head, stubs, can_reply)),  # noqa: S704
+        reply_form=reply_form,
+        can_reply=can_reply,
+        reply_to_name=_reply_to_name(viewer, head, stubs, can_reply),
+        nudge=nudge,
+    )
+    if page_key is None:
+        return html, status
+    etag = hashlib.blake2b(html.encode(), digest_size=16).hexdigest()
+    render_cache().put(page_key, (html, etag), size=len(html))
+    return _anonymous_answer(html, etag)
+
+
+def register(app: Flask) -> None:
+    app.extensions["render_cache"] = RenderCache(app.config["RENDER_CACHE_BYTES"])
