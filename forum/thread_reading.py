@@ -11,18 +11,31 @@ filters, the same hiding of blocked members, so caching can never show more than
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import exists, false, func, literal, select
+from flask import current_app
+from sqlalchemy import Select, bindparam, exists, false, func, literal, select
 
+from . import trust
 from .errors import NotFound
 from .extensions import db
 from .models import Category, Post, PostStatus, Role, Support, Thread, User
 from .reading import blocked_ids_of, visible_posts_filter, visible_threads_filter
+from .render_cache import RenderCache
 
 STAFF_ROLES = (Role.MODERATOR.value, Role.ADMIN.value)
 NOT_FOUND = "That thread doesn't exist or isn't visible to you."
+# Statements kept per viewer shape (below): a few thousand viewers' worth per worker.
+STATEMENT_COST = 2_000
+STATEMENT_CACHE_SIZE = 4_096 * STATEMENT_COST
+
+
+def _run(statement: Select, params: dict):
+    """Core execution in the request's transaction: these are column reads, no ORM objects."""
+    return db.session.connection().execute(statement, params)
 
 
 def _viewer_id(viewer: User | None) -> int | None:
@@ -47,19 +60,18 @@ class ThreadHead:
         return astuple(self)
 
 
-@dataclass(frozen=True)
-class PostStub:
-    """A post on the page before its card: enough to find the card in the cache."""
+class PostStub(Protocol):
+    """A post on the page before its card (a row): enough to find the card in the cache."""
 
     id: int
     version: int
     author_id: int
-    supported: bool  # by this viewer (always False for anonymous readers)
+    supported: bool  # by this viewer (always false for anonymous readers)
 
 
 @dataclass(frozen=True)
 class StubPage:
-    items: list[PostStub]
+    items: Sequence[PostStub]
     page: int
     pages: int
     total: int
@@ -82,12 +94,35 @@ class PostCard:
     author_is_staff: bool
 
 
-def thread_head(viewer: User | None, thread_id: int) -> ThreadHead:
-    """The thread if the viewer may open it (else the same 404 as a missing one): one query,
-    the reply count less replies by members the viewer blocked computed in it."""
-    if _viewer_id(viewer) is None:
+@dataclass(frozen=True)
+class _Statements:
+    """The page's queries for one kind of viewer, built once (building and keying a statement
+    costs ten times what SQLite takes to run it); thread, page and ids are bound parameters."""
+
+    head: Select
+    count: Select
+    stubs: Select
+    cards: Select
+
+
+def viewer_shape(viewer: User | None) -> tuple:
+    """Everything of the viewer that forum/reading.py's filters build their SQL from: the id
+    (their own held posts and threads, their blocks, their supports), staff or not, and the
+    trust rule (forum/trust.py). Equal shapes, equal statements."""
+    viewer_id = _viewer_id(viewer)
+    if viewer_id is None:
+        return ("anonymous",)
+    return (viewer_id, viewer.is_staff, trust.trusted_rule(viewer))
+
+
+def _build(viewer: User | None) -> _Statements:
+    viewer_id = _viewer_id(viewer)
+    posts_where = [Post.thread_id == bindparam("thread_id"), visible_posts_filter(viewer)]
+    if viewer_id is None:
         hidden = literal(0)
+        supported = false()
     else:
+        posts_where.append(Post.author_id.not_in(blocked_ids_of(viewer)))
         hidden = (
             select(func.count()).select_from(Post)
             .where(Post.thread_id == Thread.id, Post.is_opening.is_(False),
@@ -95,14 +130,48 @@ def thread_head(viewer: User | None, thread_id: int) -> ThreadHead:
                    Post.author_id.in_(blocked_ids_of(viewer)))
             .scalar_subquery()
         )
-    row = db.session.execute(
+        supported = exists().where(Support.post_id == Post.id, Support.user_id == viewer_id)
+    head = (
         select(Thread.id, Thread.title, Thread.content_warning, Thread.created_at,
                Thread.reply_count, hidden.label("hidden"), User.username, User.role,
                Category.slug, Category.name)
         .join(User, User.id == Thread.author_id)
         .join(Category, Category.id == Thread.category_id)
-        .where(Thread.id == thread_id, visible_threads_filter(viewer))
-    ).first()
+        .where(Thread.id == bindparam("thread_id"), visible_threads_filter(viewer))
+    )
+    stubs = (
+        select(Post.id, Post.version, Post.author_id, supported.label("supported"),
+               func.count().over().label("total"))
+        .where(*posts_where)
+        .order_by(Post.id)
+        .limit(bindparam("limit")).offset(bindparam("offset"))
+    )
+    cards = (
+        select(Post.id, Post.version, Post.status, Post.is_opening, Post.body_html,
+               Post.created_at, Post.edited_at, Post.support_count, Post.author_id,
+               User.username, User.role)
+        .join(User, User.id == Post.author_id)
+        .where(Post.id.in_(bindparam("post_ids", expanding=True)), *posts_where)
+    )
+    count = select(func.count()).select_from(Post).where(*posts_where)
+    return _Statements(head=head, count=count, stubs=stubs, cards=cards)
+
+
+def _statements(viewer: User | None) -> _Statements:
+    kept: RenderCache = current_app.extensions.setdefault(
+        "thread_statements", RenderCache(STATEMENT_CACHE_SIZE))
+    shape = viewer_shape(viewer)
+    found = kept.get(shape)
+    if found is None:
+        found = _build(viewer)
+        kept.put(shape, found, size=STATEMENT_COST)
+    return found
+
+
+def thread_head(viewer: User | None, thread_id: int) -> ThreadHead:
+    """The thread if the viewer may open it (else the same 404 as a missing one): one query,
+    the reply count less replies by members the viewer blocked computed in it."""
+    row = _run(_statements(viewer).head, {"thread_id": thread_id}).first()
     if row is None:
         raise NotFound(NOT_FOUND)
     return ThreadHead(
@@ -113,18 +182,8 @@ def thread_head(viewer: User | None, thread_id: int) -> ThreadHead:
     )
 
 
-def _posts_where(viewer: User | None, thread_id: int) -> list:
-    """The posts of a thread this viewer sees: as forum/reading.py's thread_posts."""
-    conditions = [Post.thread_id == thread_id, visible_posts_filter(viewer)]
-    if _viewer_id(viewer) is not None:
-        conditions.append(Post.author_id.not_in(blocked_ids_of(viewer)))
-    return conditions
-
-
 def _count(viewer: User | None, thread_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Post).where(*_posts_where(viewer, thread_id))
-    ) or 0
+    return _run(_statements(viewer).count, {"thread_id": thread_id}).scalar() or 0
 
 
 def last_page(viewer: User | None, thread_id: int, per_page: int) -> int:
@@ -133,24 +192,15 @@ def last_page(viewer: User | None, thread_id: int, per_page: int) -> int:
 
 def post_stubs(viewer: User | None, thread_id: int, page: int, per_page: int) -> StubPage:
     """One page of the posts this viewer sees, as stubs, with the page count: one query (the
-    total comes with the rows; a count only for a page past the end)."""
+    total comes with the rows)."""
     page = max(1, page)
-    viewer_id = _viewer_id(viewer)
-    supported = (
-        exists().where(Support.post_id == Post.id, Support.user_id == viewer_id)
-        if viewer_id is not None else false()
-    )
-    rows = db.session.execute(
-        select(Post.id, Post.version, Post.author_id, supported.label("supported"),
-               func.count().over().label("total"))
-        .where(*_posts_where(viewer, thread_id))
-        .order_by(Post.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    rows = _run(_statements(viewer).stubs, {
+        "thread_id": thread_id, "limit": per_page, "offset": (page - 1) * per_page,
+    }).all()
     # Past the end there are no rows to carry the total: count (the only case that does).
     total = rows[0].total if rows else (_count(viewer, thread_id) if page > 1 else 0)
     return StubPage(
-        items=[PostStub(row.id, row.version, row.author_id, bool(row.supported)) for row in rows],
+        items=rows,
         page=page, pages=max(1, math.ceil(total / per_page)), total=total,
     )
 
@@ -159,13 +209,8 @@ def post_cards(viewer: User | None, thread_id: int, post_ids: list[int]) -> dict
     """Whole rows for the cards not cached yet, under the same visibility rules."""
     if not post_ids:
         return {}
-    rows = db.session.execute(
-        select(Post.id, Post.version, Post.status, Post.is_opening, Post.body_html,
-               Post.created_at, Post.edited_at, Post.support_count, Post.author_id,
-               User.username, User.role)
-        .join(User, User.id == Post.author_id)
-        .where(Post.id.in_(post_ids), *_posts_where(viewer, thread_id))
-    )
+    rows = _run(_statements(viewer).cards,
+                              {"thread_id": thread_id, "post_ids": list(post_ids)})
     return {
         row.id: PostCard(
             id=row.id, version=row.version, status=row.status, is_opening=row.is_opening,

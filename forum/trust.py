@@ -101,18 +101,29 @@ def level_of(user: User | None, now: datetime | None = None) -> str | None:
     return standing(user, now).computed
 
 
-def is_trusted_condition(user: User | None, now: datetime | None = None) -> ColumnElement[bool]:
-    """Whether ``user`` is trusted, as SQL for the reading filters (no extra round trip)."""
+def trusted_rule(user: User | None, now: datetime | None = None) -> tuple:
+    """Which SQL `is_trusted_condition` builds for ``user``, as a small hashable value: equal
+    rules give equal SQL, so a caller may keep statements built for one rule
+    (forum/thread_reading.py does)."""
     if user is None or not user.is_authenticated:
-        return false()
+        return ("no",)
     if user.is_staff:
-        return true()
+        return ("yes",)
     if user.trust_level_override in LEVELS:
-        return true() if user.trust_level_override == TrustLevel.TRUSTED.value else false()
+        return ("yes",) if user.trust_level_override == TrustLevel.TRUSTED.value else ("no",)
     need_days, need_posts = _thresholds()[TrustLevel.TRUSTED.value]
     if _days_since(user.created_at, now or utcnow()) < need_days:
-        return false()
-    return _published_posts_query(user.id).scalar_subquery() >= need_posts
+        return ("no",)
+    return ("count", user.id, need_posts)
+
+
+def is_trusted_condition(user: User | None, now: datetime | None = None) -> ColumnElement[bool]:
+    """Whether ``user`` is trusted, as SQL for the reading filters (no extra round trip)."""
+    rule = trusted_rule(user, now)
+    if rule[0] == "count":
+        _count, user_id, need_posts = rule
+        return _published_posts_query(user_id).scalar_subquery() >= need_posts
+    return true() if rule == ("yes",) else false()
 
 
 def trusted_ids_among(users: list[tuple[int, datetime, str | None, str]],

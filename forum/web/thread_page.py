@@ -62,12 +62,12 @@ def _cards(viewer: User | None, head: thread_reading.ThreadHead,
         return ("post-card", post_id, version, _viewer_kind(viewer, author_id), staff, can_reply,
                 supported, stubs.page, head.id, head.content_warning)
 
-    found = {stub.id: cache.get(key(stub.id, stub.version, stub.author_id, stub.supported))
+    found = {stub.id: cache.get(key(stub.id, stub.version, stub.author_id, bool(stub.supported)))
              for stub in stubs.items}
     missing = [post_id for post_id, html in found.items() if html is None]
     if missing:
         template = current_app.jinja_env.get_template(CARD_TEMPLATE)
-        supported = {stub.id: stub.supported for stub in stubs.items}
+        supported = {stub.id: bool(stub.supported) for stub in stubs.items}
         for card in thread_reading.post_cards(viewer, head.id, missing).values():
             html = template.render(
                 post=card, viewer=_viewer_kind(viewer, card.author_id), viewer_is_staff=staff,
