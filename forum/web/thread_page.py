@@ -39,6 +39,8 @@ from .helpers import viewer as current_viewer
 # boundary.py removes it from all input), so no post text can fake a slot.
 CSRF_SLOT = "\x00csrf\x00"
 HERE_SLOT = "\x00here\x00"
+BODY_SLOT = "\x00body\x00"
+CARDS_SLOT = "\x00cards\x00"
 CARD_TEMPLATE = "board/_post_card.html"
 
 
@@ -50,6 +52,17 @@ def _viewer_kind(viewer: User | None, author_id: int) -> str:
     if viewer is None:
         return "anonymous"
     return "author" if author_id == viewer.id else "reader"
+
+
+def _without_indentation(html: str) -> str:
+    """The template's own indentation and blank lines, gone (a third of a card's bytes). Only
+    for template output: a post's body goes in afterwards, so its <pre> blocks stay intact."""
+    return "\n".join(line.strip() for line in html.splitlines() if line.strip())
+
+
+def _render_card(template, card: thread_reading.PostCard, **context) -> str:
+    html = _without_indentation(template.render(post=card, body=BODY_SLOT, **context))
+    return html.replace(BODY_SLOT, card.body_html)
 
 
 def _cards(viewer: User | None, head: thread_reading.ThreadHead,
@@ -69,10 +82,10 @@ def _cards(viewer: User | None, head: thread_reading.ThreadHead,
         template = current_app.jinja_env.get_template(CARD_TEMPLATE)
         supported = {stub.id: bool(stub.supported) for stub in stubs.items}
         for card in thread_reading.post_cards(viewer, head.id, missing).values():
-            html = template.render(
-                post=card, viewer=_viewer_kind(viewer, card.author_id), viewer_is_staff=staff,
-                can_reply=can_reply, supported=supported[card.id], page=stubs.page,
-                thread_id=head.id, content_warning=head.content_warning,
+            html = _render_card(
+                template, card, viewer=_viewer_kind(viewer, card.author_id),
+                viewer_is_staff=staff, can_reply=can_reply, supported=supported[card.id],
+                page=stubs.page, thread_id=head.id, content_warning=head.content_warning,
                 csrf=CSRF_SLOT, here=HERE_SLOT,
             )
             found[card.id] = html
@@ -81,8 +94,7 @@ def _cards(viewer: User | None, head: thread_reading.ThreadHead,
     html = "".join(part for part in found.values() if part is not None)
     if viewer is None:
         return html
-    here = str(escape(request.full_path.rstrip("?")))
-    return html.replace(CSRF_SLOT, str(escape(generate_csrf()))).replace(HERE_SLOT, here)
+    return html.replace(HERE_SLOT, str(escape(request.full_path.rstrip("?"))))
 
 
 def _reply_to_name(viewer: User | None, head, stubs, can_reply: bool) -> str | None:
@@ -93,10 +105,9 @@ def _reply_to_name(viewer: User | None, head, stubs, can_reply: bool) -> str | N
     return card.author_name if card is not None else None
 
 
-def _may_keep_whole(viewer: User | None, nudge: dict | None) -> bool:
-    """Only a plain anonymous GET with no message waiting is the same page for every reader."""
-    return (viewer is None and nudge is None and request.method == "GET"
-            and not session.get("_flashes"))
+def _plain_get(nudge: dict | None) -> bool:
+    """A GET with no nudge and no message waiting (a message is shown once, then gone)."""
+    return nudge is None and request.method == "GET" and not session.get("_flashes")
 
 
 def _anonymous_answer(html: str, etag: str):
@@ -104,6 +115,34 @@ def _anonymous_answer(html: str, etag: str):
     response.set_etag(etag)
     response.vary.add("Cookie")  # a signed-in reader of the same address gets another page
     return response.make_conditional(request)
+
+
+def _shell_key(viewer: User, head, stubs, can_reply: bool) -> tuple:
+    """Everything a member's page around the posts is rendered from (templates/base.html and
+    board/thread.html): who they are, what they may do, the address, the heading, the pages."""
+    reply_to = id_arg("reply_to")
+    return ("thread-shell", viewer.id, viewer.username, viewer.is_staff, viewer.is_verified,
+            viewer.is_silenced(), can_reply, request.full_path, head.key(), stubs.page,
+            stubs.pages, reply_to in {stub.id for stub in stubs.items})
+
+
+def _render_page(viewer, head, stubs, can_reply, cards: str, reply_form, nudge) -> str:
+    if reply_form is None and can_reply:  # (a form puts a CSRF token in the session)
+        reply_form = ReplyForm(formdata=None)
+        reply_to = id_arg("reply_to")
+        if reply_to:
+            reply_form.parent_id.data = str(reply_to)
+    return render_template(
+        "board/thread.html",
+        thread=head,
+        posts=stubs,
+        # Cards come from Jinja with autoescaping; slots are filled escaped.
+        cards=Markup(cards),  # noqa: S704
+        reply_form=reply_form,
+        can_reply=can_reply,
+        reply_to_name=_reply_to_name(viewer, head, stubs, can_reply),
+        nudge=nudge,
+    )
 
 
 def thread_page(thread_id: int, page: int | str, reply_form: ReplyForm | None = None,
@@ -115,37 +154,41 @@ def thread_page(thread_id: int, page: int | str, reply_form: ReplyForm | None = 
     if page == "last":
         page = thread_reading.last_page(viewer, head.id, per_page)
     stubs = thread_reading.post_stubs(viewer, head.id, int(page), per_page)
+    cache = render_cache()
+    plain = _plain_get(nudge) and reply_form is None
 
-    page_key = None
-    if _may_keep_whole(viewer, nudge):
+    if viewer is None and plain:
         page_key = ("thread-page", request.full_path, head.key(), stubs.page, stubs.pages,
                     tuple((stub.id, stub.version) for stub in stubs.items))
-        kept = render_cache().get(page_key)
-        if kept is not None:
-            return _anonymous_answer(*kept)
+        kept = cache.get(page_key)
+        if kept is None:
+            html = _render_page(None, head, stubs, False, _cards(None, head, stubs, False),
+                                None, None)
+            kept = (html, hashlib.blake2b(html.encode(), digest_size=16).hexdigest())
+            cache.put(page_key, kept, size=len(html))
+        return _anonymous_answer(*kept)
 
     can_reply = preferences.may_reply(viewer, None)
-    if reply_form is None:
-        reply_form = ReplyForm(formdata=None)
-        reply_to = id_arg("reply_to")
-        if reply_to:
-            reply_form.parent_id.data = str(reply_to)
-    html = render_template(
-        "board/thread.html",
-        thread=head,
-        posts=stubs,
-        # Cards are rendered by Jinja with autoescaping, and the slots filled escaped.
-        cards=Markup(_cards(viewer, head, stubs, can_reply)),  # noqa: S704
-        reply_form=reply_form,
-        can_reply=can_reply,
-        reply_to_name=_reply_to_name(viewer, head, stubs, can_reply),
-        nudge=nudge,
-    )
-    if page_key is None:
-        return html, status
-    etag = hashlib.blake2b(html.encode(), digest_size=16).hexdigest()
-    render_cache().put(page_key, (html, etag), size=len(html))
-    return _anonymous_answer(html, etag)
+    cards = _cards(viewer, head, stubs, can_reply)
+    if viewer is None or not plain:
+        html = _render_page(viewer, head, stubs, can_reply, cards, reply_form, nudge)
+        return (html if viewer is None else _fill_csrf(html)), status
+
+    # A member's page: the part around the posts is theirs alone, kept by their id and all it
+    # shows; the CSRF token is a slot here too.
+    token = generate_csrf()
+    shell_key = _shell_key(viewer, head, stubs, can_reply)
+    shell = cache.get(shell_key)
+    if shell is None:
+        html = _render_page(viewer, head, stubs, can_reply, CARDS_SLOT, None, None)
+        shell = tuple(html.replace(token, CSRF_SLOT).split(CARDS_SLOT))
+        cache.put(shell_key, shell, size=len(html))
+    before, after = shell
+    return "".join((before, cards, after)).replace(CSRF_SLOT, str(escape(token))), status
+
+
+def _fill_csrf(html: str) -> str:
+    return html.replace(CSRF_SLOT, str(escape(generate_csrf())))
 
 
 def register(app: Flask) -> None:
