@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, exists, false, func, literal, select
@@ -42,9 +42,9 @@ def _viewer_id(viewer: User | None) -> int | None:
     return viewer.id if viewer is not None and viewer.is_authenticated else None
 
 
-@dataclass(frozen=True)
-class ThreadHead:
-    """What the page shows about the thread itself, with the reply count this viewer sees."""
+class ThreadHead(NamedTuple):
+    """What the page shows about the thread itself, with the reply count this viewer sees
+    (a tuple: it is its own cache key)."""
 
     id: int
     title: str
@@ -55,9 +55,6 @@ class ThreadHead:
     author_is_staff: bool
     category_slug: str
     category_name: str
-
-    def key(self) -> tuple:
-        return astuple(self)
 
 
 class PostStub(Protocol):

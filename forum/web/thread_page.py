@@ -71,9 +71,11 @@ def _cards(viewer: User | None, head: thread_reading.ThreadHead,
     cache = render_cache()
     staff = viewer is not None and viewer.is_staff
 
+    # What every card on this page is rendered with, besides the post and the viewer's kind.
+    common = (staff, can_reply, stubs.page, head.id, head.content_warning)
+
     def key(post_id: int, version: int, author_id: int, supported: bool) -> tuple:
-        return ("post-card", post_id, version, _viewer_kind(viewer, author_id), staff, can_reply,
-                supported, stubs.page, head.id, head.content_warning)
+        return ("post-card", post_id, version, _viewer_kind(viewer, author_id), supported, common)
 
     found = {stub.id: cache.get(key(stub.id, stub.version, stub.author_id, bool(stub.supported)))
              for stub in stubs.items}
@@ -122,7 +124,7 @@ def _shell_key(viewer: User, head, stubs, can_reply: bool) -> tuple:
     board/thread.html): who they are, what they may do, the address, the heading, the pages."""
     reply_to = id_arg("reply_to")
     return ("thread-shell", viewer.id, viewer.username, viewer.is_staff, viewer.is_verified,
-            viewer.is_silenced(), can_reply, request.full_path, head.key(), stubs.page,
+            viewer.is_silenced(), can_reply, request.full_path, head, stubs.page,
             stubs.pages, reply_to in {stub.id for stub in stubs.items})
 
 
@@ -158,7 +160,7 @@ def thread_page(thread_id: int, page: int | str, reply_form: ReplyForm | None = 
     plain = _plain_get(nudge) and reply_form is None
 
     if viewer is None and plain:
-        page_key = ("thread-page", request.full_path, head.key(), stubs.page, stubs.pages,
+        page_key = ("thread-page", request.full_path, head, stubs.page, stubs.pages,
                     tuple((stub.id, stub.version) for stub in stubs.items))
         kept = cache.get(page_key)
         if kept is None:
