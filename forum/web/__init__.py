@@ -3,7 +3,8 @@
 * auth         sign-up, sign-in, sign-out; the login manager          (blueprint `auth`)
 * email_links  confirming an address, resetting a password            (blueprint `email_links`)
 * board        index, categories, threads, writing, member safety     (blueprint `board`)
-* thread_page  the thread page from cached post cards (and whole anonymous pages)
+* thread_page  the thread page from cached post cards
+* page_cache   whole pages kept for anonymous visitors (thread, front and category pages)
 * settings     a member's settings page                                (blueprint `account`)
 * moderator    the moderators' area at /mod                            (blueprint `moderator`)
 * moderator_access  /mod/access: categories' visibility, members' trust (same blueprint)
@@ -29,8 +30,8 @@ from . import (
     moderator,
     moderator_access,
     notices,
+    page_cache,
     settings,
-    thread_page,
     unsubscribe,
 )
 
@@ -40,7 +41,7 @@ def register(app: Flask) -> None:
     auth.configure_login(app)
     for blueprint in (auth.bp, email_links.bp, board.bp, settings.bp, unsubscribe.bp, digest.bp, moderator.bp):
         app.register_blueprint(blueprint)
-    thread_page.register(app)
+    page_cache.register(app)
     notices.register(app)
     http_errors.register(app)
     filters.register(app)

@@ -14,12 +14,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from .. import audience, blocks, history, posting, preferences, purge, reading
+from .. import audience, blocks, history, listing_reading, posting, preferences, purge, reading
 from ..boundary import page_number
 from ..errors import Conflict, Forbidden, InvalidInput, ModerationNudge, PrivacyNudge
 from ..limits import lookup_limit, posting_limit
 from ..models import PostStatus
-from . import thread_page
+from . import page_cache, thread_page
 from .forms import ActionForm, EditPostForm, ReplyForm, ReportForm, ThreadForm, apply_error
 from .helpers import viewer as _viewer
 from .redirects import safe_next_url
@@ -76,11 +76,22 @@ def _back(default: str) -> str:
 # --- reading --------------------------------------------------------------------------------
 
 
-@bp.route("/")
-def index():
+def _index_page() -> str:
     categories = reading.list_categories()
     latest = reading.list_threads(_viewer(), None, 1, LATEST_ON_INDEX)
     return render_template("board/index.html", categories=categories, latest=latest)
+
+
+@bp.route("/")
+def index():
+    if _viewer() is None and page_cache.plain_get():
+        # Kept whole for visitors, keyed by every row it shows (forum/listing_reading.py).
+        return page_cache.kept_page(
+            ("index", request.full_path, listing_reading.categories(),
+             listing_reading.visitor_threads(None, 1, LATEST_ON_INDEX)),
+            _index_page,
+        )
+    return _index_page()
 
 
 @bp.route("/about")
@@ -88,17 +99,30 @@ def about():
     return render_template("board/about.html", categories=reading.list_categories())
 
 
-@bp.route("/c/<slug>")
-def category(slug: str):
+def _category_page(slug: str) -> str:
     category = reading.get_category(slug)
     if not audience.may_read(_viewer(), category):
         # The category is no secret (it is listed); its threads are, titles included.
         return render_template("board/category.html", category=category, threads=None,
                                closed=audience.closed_message(_viewer(), category))
-    threads = reading.list_threads(
-        _viewer(), category, page_number(), current_app.config["THREADS_PER_PAGE"]
-    )
+    threads = reading.list_threads(_viewer(), category, page_number(),
+                                   current_app.config["THREADS_PER_PAGE"])
     return render_template("board/category.html", category=category, threads=threads)
+
+
+@bp.route("/c/<slug>")
+def category(slug: str):
+    found = listing_reading.category(slug) if _viewer() is None else None
+    if found is None or not page_cache.plain_get():
+        return _category_page(slug)
+    # Kept whole for visitors, keyed by every row it shows (forum/listing_reading.py).
+    threads = (listing_reading.visitor_threads(found.id, page_number(),
+                                               current_app.config["THREADS_PER_PAGE"])
+               if found.visibility == audience.EVERYONE else ())
+    if not threads and page_number() > 1:  # past the end: no row carries the page count
+        return _category_page(slug)
+    return page_cache.kept_page(("category", request.full_path, found, threads),
+                                lambda: _category_page(slug))
 
 
 @bp.route("/t/<int:thread_id>")

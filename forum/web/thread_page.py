@@ -22,18 +22,16 @@ and `url_for` calls, 50 times over) and in loading posts as ORM objects. Now:
 
 from __future__ import annotations
 
-import hashlib
-
-from flask import Flask, current_app, make_response, render_template, request, session
+from flask import current_app, render_template, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from .. import preferences, thread_reading
 from ..boundary import id_arg
 from ..models import User
-from ..render_cache import RenderCache
 from .forms import ReplyForm
 from .helpers import viewer as current_viewer
+from .page_cache import kept_page, plain_get, render_cache
 
 # Slots in cached cards, filled for each request. A NUL can't be in anything stored (forum/
 # boundary.py removes it from all input), so no post text can fake a slot.
@@ -42,10 +40,6 @@ HERE_SLOT = "\x00here\x00"
 BODY_SLOT = "\x00body\x00"
 CARDS_SLOT = "\x00cards\x00"
 CARD_TEMPLATE = "board/_post_card.html"
-
-
-def render_cache() -> RenderCache:
-    return current_app.extensions["render_cache"]
 
 
 def _viewer_kind(viewer: User | None, author_id: int) -> str:
@@ -107,18 +101,6 @@ def _reply_to_name(viewer: User | None, head, stubs, can_reply: bool) -> str | N
     return card.author_name if card is not None else None
 
 
-def _plain_get(nudge: dict | None) -> bool:
-    """A GET with no nudge and no message waiting (a message is shown once, then gone)."""
-    return nudge is None and request.method == "GET" and not session.get("_flashes")
-
-
-def _anonymous_answer(html: str, etag: str):
-    response = make_response(html)
-    response.set_etag(etag)
-    response.vary.add("Cookie")  # a signed-in reader of the same address gets another page
-    return response.make_conditional(request)
-
-
 def _shell_key(viewer: User, head, stubs, can_reply: bool) -> tuple:
     """Everything a member's page around the posts is rendered from (templates/base.html and
     board/thread.html): who they are, what they may do, the address, the heading, the pages."""
@@ -157,18 +139,15 @@ def thread_page(thread_id: int, page: int | str, reply_form: ReplyForm | None = 
         page = thread_reading.last_page(viewer, head.id, per_page)
     stubs = thread_reading.post_stubs(viewer, head.id, int(page), per_page)
     cache = render_cache()
-    plain = _plain_get(nudge) and reply_form is None
+    plain = plain_get() and nudge is None and reply_form is None
 
     if viewer is None and plain:
-        page_key = ("thread-page", request.full_path, head, stubs.page, stubs.pages,
-                    tuple((stub.id, stub.version) for stub in stubs.items))
-        kept = cache.get(page_key)
-        if kept is None:
-            html = _render_page(None, head, stubs, False, _cards(None, head, stubs, False),
-                                None, None)
-            kept = (html, hashlib.blake2b(html.encode(), digest_size=16).hexdigest())
-            cache.put(page_key, kept, size=len(html))
-        return _anonymous_answer(*kept)
+        return kept_page(
+            ("thread-page", request.full_path, head, stubs.page, stubs.pages,
+             tuple((stub.id, stub.version) for stub in stubs.items)),
+            lambda: _render_page(None, head, stubs, False, _cards(None, head, stubs, False),
+                                 None, None),
+        )
 
     can_reply = preferences.may_reply(viewer, None)
     cards = _cards(viewer, head, stubs, can_reply)
@@ -191,7 +170,3 @@ def thread_page(thread_id: int, page: int | str, reply_form: ReplyForm | None = 
 
 def _fill_csrf(html: str) -> str:
     return html.replace(CSRF_SLOT, str(escape(generate_csrf())))
-
-
-def register(app: Flask) -> None:
-    app.extensions["render_cache"] = RenderCache(app.config["RENDER_CACHE_BYTES"])

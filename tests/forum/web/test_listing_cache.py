@@ -1,0 +1,80 @@
+"""Visitors' front and category pages are kept whole (forum/web/page_cache.py), keyed by every
+row they show: a new thread, a reply, a hidden opening post or a closed category shows at once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from forum import access_settings, posting, review
+from forum.extensions import db
+from forum.models import ModerationCase
+from tests.support.factories import PUBLIC_CATEGORY, make_reply, make_thread, make_user
+from tests.support.fake_pipeline import FakePipeline, screened
+from tests.support.web import login
+
+pytestmark = pytest.mark.both_databases
+CATEGORY_URL = f"/c/{PUBLIC_CATEGORY}"
+
+
+@pytest.fixture
+def app_config(app_config):
+    return screened(app_config, FakePipeline())
+
+
+def page_of(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_new_threads_and_replies_show_at_once_on_kept_listings(app, client):
+    alice, bob = make_user("alice"), make_user("bob")
+    first = make_thread(alice, title="First steps").thread
+    for url in ("/", CATEGORY_URL):
+        page = page_of(client, url)
+        assert "First steps" in page and "0 replies" in page
+        assert page_of(client, url) == page  # kept
+    make_reply(bob, first.id, "Welcome.")
+    make_thread(bob, title="A second story")
+    for url in ("/", CATEGORY_URL):
+        page = page_of(client, url)
+        assert "1 reply" in page and "A second story" in page
+
+
+def test_a_held_opening_post_never_reaches_a_kept_listing(app, client):
+    alice, moderator = make_user("alice"), make_user("mod_rowan", role="moderator")
+    make_thread(alice, title="Already here")
+    for url in ("/", CATEGORY_URL):
+        page_of(client, url)
+    held = posting.create_thread(alice, PUBLIC_CATEGORY, "Held title",
+                                 "My sister went back again.", acknowledge_nudge=True)
+    assert held.post.status == "held"
+    for url in ("/", CATEGORY_URL):
+        assert "Held title" not in page_of(client, url)
+    case_id = db.session.scalar(
+        select(ModerationCase.id).where(ModerationCase.post_id == held.post.id))
+    review.approve(moderator, case_id)
+    for url in ("/", CATEGORY_URL):
+        assert "Held title" in page_of(client, url)
+
+
+def test_closing_a_category_hides_its_titles_from_kept_pages_at_once(app, client):
+    alice, moderator = make_user("alice"), make_user("mod_rowan", role="moderator")
+    make_thread(alice, title="A story from healing")
+    for url in ("/", CATEGORY_URL):
+        assert "A story from healing" in page_of(client, url)
+    access_settings.set_category_visibility(moderator, PUBLIC_CATEGORY, "members")
+    for url in ("/", CATEGORY_URL):
+        assert "A story from healing" not in page_of(client, url)
+    assert "for signed-in members" in page_of(client, CATEGORY_URL)
+
+
+def test_kept_listings_answer_304_and_members_get_their_own(app, client):
+    make_user("alice")
+    first = client.get("/")
+    assert client.get("/", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    member = app.test_client()
+    assert login(member, "alice").status_code == 302
+    page = member.get("/")
+    assert "(alice)" in page.get_data(as_text=True) and "ETag" not in page.headers
