@@ -44,6 +44,9 @@ OTHER_THREADS = 40
 SECRET = "bench-secret-key-not-for-production"
 CATEGORY = "healing-and-self-care"  # readable by everyone: the same thread for both readers
 READER, READER_PASSWORD = "bench_reader", "quiet lantern harbour 42"
+# One browser: the session is tied to its address and User-Agent (Flask-Login's "basic"
+# protection marks a session from another browser as not fresh, which rewrites the cookie).
+USER_AGENT = "forum-bench/1"
 
 
 def build_database(workdir: Path) -> tuple[str, str]:
@@ -150,7 +153,8 @@ def wait_until_serving(url: str, server: subprocess.Popen, log: Path, timeout: f
 
 
 def fetch(url: str, cookie: str | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
+    request = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status, response.read().decode()
 
@@ -160,6 +164,7 @@ def sign_in(base: str) -> str:
     afterwards (after one page view, which shows the welcome message and settles the session)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     form = opener.open(base + "/login", timeout=10).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form) or re.search(
         r'name="csrf_token" value="([^"]+)"', form)
@@ -176,7 +181,8 @@ def sign_in(base: str) -> str:
 
 def run_wrk(url: str, threads: int, connections: int, duration: int,
             cookie: str | None = None) -> dict[str, float]:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+               "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     result = subprocess.run([*command, url], capture_output=True, text=True, check=True)
@@ -211,6 +217,12 @@ def check_pages(forum: str, path: str, cookie: str) -> None:
         if status != 200 or shown != POSTS - 1 or signed_in != (who == "member"):
             raise SystemExit(f"thread page for {who} not as expected: HTTP {status}, "
                              f"{shown} replies, signed in: {signed_in}")
+        if who == "member":  # the cookie wrk sends is the one a browser would keep
+            request = urllib.request.Request(
+                forum + path, headers={"User-Agent": USER_AGENT, "Cookie": cookie})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                if response.headers.get("Set-Cookie"):
+                    raise SystemExit("the member's session cookie changes on every request")
         print(f"thread page {path} ({who}): {POSTS} posts, {len(page.encode()):,} bytes")
     for listing in ("/", f"/c/{CATEGORY}"):
         for sent in (None, cookie):
