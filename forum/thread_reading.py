@@ -55,6 +55,11 @@ class ThreadHead(NamedTuple):
     author_is_staff: bool
     category_slug: str
     category_name: str
+    # (how many posts, the sum of their versions, the newest id), over all the thread's posts
+    # whatever their state: a new post raises the count, any change to one raises the sum
+    # (versions only go up, and post rows are never deleted: they are hidden by status). So
+    # a page that shows nothing but the thread and its posts can be kept under this alone.
+    posts_state: tuple[int, int, int]
 
 
 class PostStub(Protocol):
@@ -128,10 +133,17 @@ def _build(viewer: User | None) -> _Statements:
             .scalar_subquery()
         )
         supported = exists().where(Support.post_id == Post.id, Support.user_id == viewer_id)
+    every_post = select(func.count(), func.coalesce(func.sum(Post.version), 0),
+                        func.coalesce(func.max(Post.id), 0)).where(Post.thread_id == Thread.id)
     head = (
         select(Thread.id, Thread.title, Thread.content_warning, Thread.created_at,
                Thread.reply_count, hidden.label("hidden"), User.username, User.role,
-               Category.slug, Category.name)
+               Category.slug, Category.name,
+               every_post.with_only_columns(func.count()).scalar_subquery().label("posts"),
+               every_post.with_only_columns(func.coalesce(func.sum(Post.version), 0))
+               .scalar_subquery().label("versions"),
+               every_post.with_only_columns(func.coalesce(func.max(Post.id), 0))
+               .scalar_subquery().label("newest"))
         .join(User, User.id == Thread.author_id)
         .join(Category, Category.id == Thread.category_id)
         .where(Thread.id == bindparam("thread_id"), visible_threads_filter(viewer))
@@ -176,6 +188,7 @@ def thread_head(viewer: User | None, thread_id: int) -> ThreadHead:
         created_at=row.created_at, reply_count=max(0, (row.reply_count or 0) - row.hidden),
         author_name=row.username, author_is_staff=row.role in STAFF_ROLES,
         category_slug=row.slug, category_name=row.name,
+        posts_state=(row.posts, row.versions, row.newest),
     )
 
 

@@ -129,26 +129,31 @@ def _render_page(viewer, head, stubs, can_reply, cards: str, reply_form, nudge) 
     )
 
 
+def _stubs(viewer: User | None, head, page: int | str) -> thread_reading.StubPage:
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    if page == "last":
+        page = thread_reading.last_page(viewer, head.id, per_page)
+    return thread_reading.post_stubs(viewer, head.id, int(page), per_page)
+
+
 def thread_page(thread_id: int, page: int | str, reply_form: ReplyForm | None = None,
                 nudge: dict | None = None, status: int = 200):
     """The answer for /t/ID (page a number or "last"); also the reply form's page on errors."""
     viewer = current_viewer()
     head = thread_reading.thread_head(viewer, thread_id)
-    per_page = current_app.config["POSTS_PER_PAGE"]
-    if page == "last":
-        page = thread_reading.last_page(viewer, head.id, per_page)
-    stubs = thread_reading.post_stubs(viewer, head.id, int(page), per_page)
-    cache = render_cache()
     plain = plain_get() and nudge is None and reply_form is None
-
     if viewer is None and plain:
-        return kept_page(
-            ("thread-page", request.full_path, head, stubs.page, stubs.pages,
-             tuple((stub.id, stub.version) for stub in stubs.items)),
-            lambda: _render_page(None, head, stubs, False, _cards(None, head, stubs, False),
-                                 None, None),
-        )
+        # A visitor's page shows the thread and its posts only: kept under the address and
+        # the heading, which carries the state of all the thread's posts (one query a page).
+        def render() -> str:
+            stubs = _stubs(None, head, page)
+            return _render_page(None, head, stubs, False, _cards(None, head, stubs, False),
+                                None, None)
 
+        return kept_page(("thread-page", request.full_path, head), render)
+
+    stubs = _stubs(viewer, head, page)
+    cache = render_cache()
     can_reply = preferences.may_reply(viewer, None)
     cards = _cards(viewer, head, stubs, can_reply)
     if viewer is None or not plain:
