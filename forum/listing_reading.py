@@ -1,20 +1,25 @@
-"""Column-level reads of what an anonymous visitor's front and category pages show.
+"""Column-level reads of what the front and category pages list, as rows.
 
-They are the keys under which those pages are kept whole (forum/web/page_cache.py): every
-value a listing renders is in these rows, so a change anywhere (a new reply, a title, a
-category's visibility) makes a new key. The rules are forum/reading.py's own filters for a
-visitor, built once (building a statement costs more than running it).
+They are the keys under which those pages are kept (forum/web/page_cache.py): every value a
+listing renders is in these rows — titles, content warnings, authors, categories, the reply
+count this reader sees (less replies by members they blocked), activity times, the total for
+the pagination — so a change anywhere (a new reply, a title, a held opening post, a category's
+visibility, a block) makes a new key. The rules are forum/reading.py's own filters, built once
+per viewer shape (building a statement costs more than running it).
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from flask import current_app
+from sqlalchemy import Row, Select, bindparam, func, literal, select
 
 from .extensions import db
-from .models import Category, Thread, User
-from .reading import visible_threads_filter
+from .models import Category, Post, PostStatus, Thread, User
+from .reading import blocked_ids_of, visible_threads_filter
+from .render_cache import RenderCache
+from .thread_reading import STATEMENT_CACHE_SIZE, STATEMENT_COST, viewer_shape
 
 
 @cache
@@ -24,14 +29,29 @@ def _categories() -> Select:
 
 
 @cache
-def _threads(in_one_category: bool) -> Select:
+def _category() -> Select:
+    return select(Category.id, Category.slug, Category.name, Category.description,
+                  Category.visibility).where(Category.slug == bindparam("slug"))
+
+
+def _build_threads(viewer: User | None, in_one_category: bool) -> Select:
+    if viewer is None or not viewer.is_authenticated:
+        hidden = literal(0)
+    else:
+        hidden = (
+            select(func.count()).select_from(Post)
+            .where(Post.thread_id == Thread.id, Post.is_opening.is_(False),
+                   Post.status == PostStatus.PUBLISHED.value,
+                   Post.author_id.in_(blocked_ids_of(viewer)))
+            .scalar_subquery()
+        )
     query = (
         select(Thread.id, Thread.title, Thread.content_warning, Thread.is_visible,
-               Thread.reply_count, Thread.last_activity_at, User.username, Category.slug,
-               Category.name, func.count().over().label("total"))
+               Thread.reply_count, hidden.label("hidden"), Thread.last_activity_at,
+               User.username, Category.slug, Category.name, func.count().over().label("total"))
         .join(User, User.id == Thread.author_id)
         .join(Category, Category.id == Thread.category_id)
-        .where(visible_threads_filter(None))
+        .where(visible_threads_filter(viewer))
         .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
         .limit(bindparam("limit")).offset(bindparam("offset"))
     )
@@ -40,10 +60,15 @@ def _threads(in_one_category: bool) -> Select:
     return query
 
 
-@cache
-def _category() -> Select:
-    return select(Category.id, Category.slug, Category.name, Category.description,
-                  Category.visibility).where(Category.slug == bindparam("slug"))
+def _threads(viewer: User | None, in_one_category: bool) -> Select:
+    kept: RenderCache = current_app.extensions.setdefault(
+        "listing_statements", RenderCache(STATEMENT_CACHE_SIZE))
+    key = (viewer_shape(viewer), in_one_category)
+    found = kept.get(key)
+    if found is None:
+        found = _build_threads(viewer, in_one_category)
+        kept.put(key, found, size=STATEMENT_COST // 3)
+    return found
 
 
 def category(slug: str) -> Row | None:
@@ -54,9 +79,11 @@ def categories() -> tuple[Row, ...]:
     return tuple(db.session.connection().execute(_categories()))
 
 
-def visitor_threads(category_id: int | None, page: int, per_page: int) -> tuple[Row, ...]:
-    """One page of the threads a visitor sees (each row carries the total), newest first."""
+def threads(viewer: User | None, category_id: int | None, page: int,
+            per_page: int) -> tuple[Row, ...]:
+    """One page of the threads ``viewer`` sees (each row carries the total), newest first."""
     params = {"limit": per_page, "offset": (max(1, page) - 1) * per_page}
     if category_id is not None:
         params["category_id"] = category_id
-    return tuple(db.session.connection().execute(_threads(category_id is not None), params))
+    return tuple(db.session.connection().execute(_threads(viewer, category_id is not None),
+                                                  params))

@@ -84,14 +84,12 @@ def _index_page() -> str:
 
 @bp.route("/")
 def index():
-    if _viewer() is None and page_cache.plain_get():
-        # Kept whole for visitors, keyed by every row it shows (forum/listing_reading.py).
-        return page_cache.kept_page(
-            ("index", request.full_path, listing_reading.categories(),
-             listing_reading.visitor_threads(None, 1, LATEST_ON_INDEX)),
-            _index_page,
-        )
-    return _index_page()
+    # Kept whole, keyed by every row it shows (forum/listing_reading.py).
+    viewer = _viewer()
+    return page_cache.kept_page_for(viewer, (
+        "index", request.full_path, listing_reading.categories(),
+        listing_reading.threads(viewer, None, 1, LATEST_ON_INDEX),
+    ), _index_page)
 
 
 @bp.route("/about")
@@ -112,17 +110,20 @@ def _category_page(slug: str) -> str:
 
 @bp.route("/c/<slug>")
 def category(slug: str):
-    found = listing_reading.category(slug) if _viewer() is None else None
-    if found is None or not page_cache.plain_get():
+    found = listing_reading.category(slug)
+    if found is None:  # the usual 404 page
         return _category_page(slug)
-    # Kept whole for visitors, keyed by every row it shows (forum/listing_reading.py).
-    threads = (listing_reading.visitor_threads(found.id, page_number(),
-                                               current_app.config["THREADS_PER_PAGE"])
-               if found.visibility == audience.EVERYONE else ())
-    if not threads and page_number() > 1:  # past the end: no row carries the page count
+    # Kept whole, keyed by every row it shows (forum/listing_reading.py). Whether the reader
+    # may open the category is part of the key: a closed one shows a message, no titles.
+    viewer = _viewer()
+    may_read = audience.may_read(viewer, found)
+    threads = (listing_reading.threads(viewer, found.id, page_number(),
+                                       current_app.config["THREADS_PER_PAGE"])
+               if may_read else ())
+    if may_read and not threads and page_number() > 1:  # past the end: no page count in rows
         return _category_page(slug)
-    return page_cache.kept_page(("category", request.full_path, found, threads),
-                                lambda: _category_page(slug))
+    return page_cache.kept_page_for(viewer, ("category", request.full_path, found, may_read,
+                                             threads), lambda: _category_page(slug))
 
 
 @bp.route("/t/<int:thread_id>")

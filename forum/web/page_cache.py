@@ -1,10 +1,12 @@
-"""Whole pages kept for anonymous visitors, and answered with an ETag (304 when unchanged).
+"""Whole pages kept by each worker: a visitor's for every visitor, a member's for them alone.
 
 A visitor's page is the same for every visitor once the data it shows is the same: each caller
 keys the page by the address and every row it renders (forum/listing_reading.py, forum/
-thread_reading.py), so a change makes a new key and nothing is ever invalidated by hand. Only a
-plain GET with no message waiting in the session is kept (a message is shown once). Signed-in
-pages are personal and stay `no-store` (forum/web/headers.py).
+thread_reading.py), so a change makes a new key and nothing is ever invalidated by hand; it is
+answered with an ETag (304 when unchanged). A member's page is kept under their id and what
+the page frame shows of them, with their CSRF token as a slot filled for each request; it
+stays `no-store` (forum/web/headers.py) and carries no validator. Only a plain GET with no
+message waiting in the session is kept (a message is shown once).
 """
 
 from __future__ import annotations
@@ -13,8 +15,15 @@ import hashlib
 from collections.abc import Callable, Hashable
 
 from flask import Flask, current_app, make_response, request, session
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
+from ..models import User
 from ..render_cache import RenderCache
+
+# The CSRF token in kept pages and cards, filled for each request. A NUL can't be in anything
+# stored (forum/boundary.py removes it from all input), so no text can fake a slot.
+CSRF_SLOT = "\x00csrf\x00"
 
 
 def render_cache() -> RenderCache:
@@ -34,7 +43,11 @@ def anonymous_answer(html: str, etag: str):
 
 
 def kept_page(key: Hashable, render: Callable[[], str]):
-    """The page kept under ``key`` (rendered and kept first if it isn't), as an answer."""
+    """The page kept under ``key`` (rendered and kept first if it isn't), as an answer; just
+    rendered when a message is waiting (the key's queries run either way, so a page needs as
+    many queries whatever the session holds)."""
+    if not plain_get():
+        return render()
     cache = render_cache()
     kept = cache.get(key)
     if kept is None:
@@ -42,6 +55,21 @@ def kept_page(key: Hashable, render: Callable[[], str]):
         kept = (html, hashlib.blake2b(html.encode(), digest_size=16).hexdigest())
         cache.put(key, kept, size=len(html))
     return anonymous_answer(*kept)
+
+
+def kept_page_for(viewer: User | None, key: tuple, render: Callable[[], str]):
+    """``kept_page`` for a visitor; for a member, their own copy under their own key."""
+    if viewer is None or not plain_get():
+        return kept_page(key, render)
+    # What templates/base.html shows of the member, then the page's own key.
+    key = ("member", viewer.id, viewer.username, viewer.is_staff, viewer.is_verified, *key)
+    token = generate_csrf()
+    cache = render_cache()
+    kept = cache.get(key)
+    if kept is None:
+        kept = render().replace(token, CSRF_SLOT)
+        cache.put(key, kept)
+    return kept.replace(CSRF_SLOT, str(escape(token)))
 
 
 def register(app: Flask) -> None:

@@ -31,11 +31,10 @@ from ..boundary import id_arg
 from ..models import User
 from .forms import ReplyForm
 from .helpers import viewer as current_viewer
-from .page_cache import kept_page, plain_get, render_cache
+from .page_cache import CSRF_SLOT, kept_page, plain_get, render_cache
 
-# Slots in cached cards, filled for each request. A NUL can't be in anything stored (forum/
-# boundary.py removes it from all input), so no post text can fake a slot.
-CSRF_SLOT = "\x00csrf\x00"
+# Slots in cached cards, filled for each request (as page_cache.CSRF_SLOT: a NUL can't be in
+# anything stored, so no post text can fake one).
 HERE_SLOT = "\x00here\x00"
 BODY_SLOT = "\x00body\x00"
 CARDS_SLOT = "\x00cards\x00"
@@ -141,8 +140,7 @@ def thread_page(thread_id: int, page: int | str, reply_form: ReplyForm | None = 
     """The answer for /t/ID (page a number or "last"); also the reply form's page on errors."""
     viewer = current_viewer()
     head = thread_reading.thread_head(viewer, thread_id)
-    plain = plain_get() and nudge is None and reply_form is None
-    if viewer is None and plain:
+    if viewer is None and nudge is None and reply_form is None:
         # A visitor's page shows the thread and its posts only: kept under the address and
         # the heading, which carries the state of all the thread's posts (one query a page).
         def render() -> str:
@@ -156,7 +154,7 @@ def thread_page(thread_id: int, page: int | str, reply_form: ReplyForm | None = 
     cache = render_cache()
     can_reply = preferences.may_reply(viewer, None)
     cards = _cards(viewer, head, stubs, can_reply)
-    if viewer is None or not plain:
+    if viewer is None or not (plain_get() and nudge is None and reply_form is None):
         html = _render_page(viewer, head, stubs, can_reply, cards, reply_form, nudge)
         return (html if viewer is None else _fill_csrf(html)), status
 

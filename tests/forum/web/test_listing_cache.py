@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from forum import access_settings, posting, review
+from forum import access_settings, blocks, posting, review
 from forum.extensions import db
 from forum.models import ModerationCase
 from tests.support.factories import PUBLIC_CATEGORY, make_reply, make_thread, make_user
 from tests.support.fake_pipeline import FakePipeline, screened
-from tests.support.web import login
+from tests.support.web import csrf_token_in, login
 
 pytestmark = pytest.mark.both_databases
 CATEGORY_URL = f"/c/{PUBLIC_CATEGORY}"
@@ -78,3 +78,38 @@ def test_kept_listings_answer_304_and_members_get_their_own(app, client):
     assert login(member, "alice").status_code == 302
     page = member.get("/")
     assert "(alice)" in page.get_data(as_text=True) and "ETag" not in page.headers
+
+
+def test_members_kept_listings_follow_their_blocks_and_are_their_own(app):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    bobs = make_thread(bob, title="Bob's story").thread
+    carols = make_thread(carol, title="Carol's story").thread
+    make_reply(bob, carols.id, "Bob's reply.")
+    readers = {}
+    for name in ("alice", "carol"):
+        readers[name] = app.test_client()
+        assert login(readers[name], name).status_code == 302
+    for _ in range(2):  # rendered, then kept
+        for name, reader in readers.items():
+            for url in ("/", CATEGORY_URL):
+                page = page_of(reader, url)
+                assert f"({name})" in page and "Bob&#39;s story" in page
+                assert "(carol)" not in page if name == "alice" else "(alice)" not in page
+    blocks.block_member(alice, "bob")
+    for url in ("/", CATEGORY_URL):
+        alices = page_of(readers["alice"], url)
+        assert "Bob&#39;s story" not in alices and "0 replies" in alices  # Carol's, less Bob's
+        assert "Bob&#39;s story" in page_of(readers["carol"], url)
+    assert bobs.id  # Bob's thread is still there for everyone else
+
+
+def test_a_members_kept_page_carries_their_current_token(app):
+    make_user("alice")
+    reader = app.test_client()
+    assert login(reader, "alice").status_code == 302
+    page_of(reader, "/")
+    page = page_of(reader, "/")
+    assert "\x00" not in page
+    token = csrf_token_in(page)
+    assert reader.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert "(alice)" not in page_of(reader, "/")
