@@ -1,4 +1,4 @@
-"""The thread page, assembled from cached parts; anonymous pages cached whole.
+"""The thread page, assembled from cached parts; visitors' pages cached whole.
 
 Profiled, a 50-post page spent most of its time in Jinja (the post loop with its forms, macros
 and `url_for` calls, 50 times over) and in loading posts as ORM objects. Now:
@@ -14,10 +14,11 @@ and `url_for` calls, 50 times over) and in loading posts as ORM objects. Now:
   filled for each request; "you supported this", own posts, staff and read-only viewers are
   parts of the key; blocked members' and held posts are left out by the query before any
   cache is looked at, so the rules of forum/reading.py decide what is shown, as before;
-* an anonymous reader's whole page is kept too, keyed by its address, the thread's heading and
-  every (post id, version) on it, and answered with an ETag (304 when the reader has it).
-  Signed-in pages are personal: they stay `no-store` (forum/web/headers.py) and are never
-  kept whole.
+* a visitor's whole page is kept too (forum/web/page_cache.py), keyed by its address and the
+  thread's heading, which carries the state of all the thread's posts (count, summed versions,
+  newest id): one query a page; it is answered with an ETag (304 when the reader has it);
+* a member's page frame (menu, reply form, pagination) is kept under their id and all it
+  shows, with the CSRF token a slot. Signed-in pages stay `no-store` (forum/web/headers.py).
 """
 
 from __future__ import annotations
