@@ -10,6 +10,9 @@ per viewer shape (building a statement costs more than running it).
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from flask import current_app
@@ -17,7 +20,7 @@ from sqlalchemy import Row, Select, bindparam, func, literal, select
 
 from .extensions import db
 from .models import Category, Post, PostStatus, Thread, User
-from .reading import blocked_ids_of, visible_threads_filter
+from .reading import ThreadPage, blocked_ids_of, visible_threads_filter
 from .render_cache import RenderCache
 from .thread_reading import STATEMENT_CACHE_SIZE, STATEMENT_COST, viewer_shape
 
@@ -69,6 +72,43 @@ def _threads(viewer: User | None, in_one_category: bool) -> Select:
         found = _build_threads(viewer, in_one_category)
         kept.put(key, found, size=STATEMENT_COST // 3)
     return found
+
+
+@dataclass(frozen=True)
+class _Named:
+    username: str = ""
+    slug: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ListedThread:
+    """A listed thread, made from a row: what templates/_macros.html's thread_list reads."""
+
+    id: int
+    title: str
+    content_warning: str | None
+    is_visible: bool
+    last_activity_at: datetime
+    reply_count: int  # as this reader sees it: less replies by members they blocked
+    author: _Named
+    category: _Named
+
+
+def as_thread_page(rows: tuple[Row, ...], page: int, per_page: int) -> ThreadPage:
+    """The rows as the page object the templates take. Pages are rendered from the very rows
+    they are kept under, so a kept page can never show what its key does not say."""
+    total = rows[0].total if rows else 0
+    items = [
+        ListedThread(row.id, row.title, row.content_warning, row.is_visible,
+                     row.last_activity_at, max(0, (row.reply_count or 0) - row.hidden),
+                     _Named(username=row.username), _Named(slug=row.slug, name=row.name))
+        for row in rows
+    ]
+    return ThreadPage(
+        items=items, page=max(1, page), pages=max(1, math.ceil(total / per_page)),
+        total=total, reply_counts={item.id: item.reply_count for item in items},
+    )
 
 
 def category(slug: str) -> Row | None:

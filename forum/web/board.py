@@ -76,20 +76,19 @@ def _back(default: str) -> str:
 # --- reading --------------------------------------------------------------------------------
 
 
-def _index_page() -> str:
-    categories = reading.list_categories()
-    latest = reading.list_threads(_viewer(), None, 1, LATEST_ON_INDEX)
-    return render_template("board/index.html", categories=categories, latest=latest)
-
-
 @bp.route("/")
 def index():
-    # Kept whole, keyed by every row it shows (forum/listing_reading.py).
+    # Kept whole, keyed by every row it shows and rendered from those rows
+    # (forum/listing_reading.py).
     viewer = _viewer()
-    return page_cache.kept_page_for(viewer, (
-        "index", request.full_path, listing_reading.categories(),
-        listing_reading.threads(viewer, None, 1, LATEST_ON_INDEX),
-    ), _index_page)
+    categories = listing_reading.categories()
+    latest = listing_reading.threads(viewer, None, 1, LATEST_ON_INDEX)
+    return page_cache.kept_page_for(
+        viewer, ("index", request.full_path, categories, latest),
+        lambda: render_template(
+            "board/index.html", categories=categories,
+            latest=listing_reading.as_thread_page(latest, 1, LATEST_ON_INDEX)),
+    )
 
 
 @bp.route("/about")
@@ -113,17 +112,23 @@ def category(slug: str):
     found = listing_reading.category(slug)
     if found is None:  # the usual 404 page
         return _category_page(slug)
-    # Kept whole, keyed by every row it shows (forum/listing_reading.py). Whether the reader
-    # may open the category is part of the key: a closed one shows a message, no titles.
+    # Kept whole, keyed by every row it shows and rendered from those rows (forum/
+    # listing_reading.py). Whether the reader may open the category is part of the key: a
+    # closed one shows a message, no titles.
     viewer = _viewer()
-    may_read = audience.may_read(viewer, found)
-    threads = (listing_reading.threads(viewer, found.id, page_number(),
-                                       current_app.config["THREADS_PER_PAGE"])
-               if may_read else ())
-    if may_read and not threads and page_number() > 1:  # past the end: no page count in rows
+    page, per_page = page_number(), current_app.config["THREADS_PER_PAGE"]
+    if not audience.may_read(viewer, found):
+        return page_cache.kept_page_for(
+            viewer, ("category", request.full_path, found, False),
+            lambda: render_template("board/category.html", category=found, threads=None,
+                                    closed=audience.closed_message(viewer, found)))
+    threads = listing_reading.threads(viewer, found.id, page, per_page)
+    if not threads and page > 1:  # past the end: no row carries the page count
         return _category_page(slug)
-    return page_cache.kept_page_for(viewer, ("category", request.full_path, found, may_read,
-                                             threads), lambda: _category_page(slug))
+    return page_cache.kept_page_for(
+        viewer, ("category", request.full_path, found, True, threads),
+        lambda: render_template("board/category.html", category=found,
+                                threads=listing_reading.as_thread_page(threads, page, per_page)))
 
 
 @bp.route("/t/<int:thread_id>")
