@@ -121,6 +121,14 @@ class ReportForm(FlaskForm):
     next = HiddenField()
 
 
+class AppealForm(FlaskForm):
+    note = TextAreaField(
+        "What would you like the moderators to know?",
+        validators=[InputRequired("Please tell us in a few words why you'd like another look; "
+                                  "a moderator will read it."), Length(max=2000)],
+    )
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
