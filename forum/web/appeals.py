@@ -19,7 +19,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import review
-from ..errors import ForumError
+from ..errors import ForumError, InvalidInput
 from ..extensions import db
 from ..models import Sanction, SanctionKind, User
 from .forms import AppealForm
@@ -67,9 +67,12 @@ def _appeal_page(template: str, load, submit, **context):
     if request.method == "POST" and form.validate_on_submit():
         try:
             submit(form.note.data)
-        except ForumError as error:
+        except InvalidInput as error:
             form.note.errors = [*form.note.errors, error.message]
             status = error.status
+        except ForumError as error:  # e.g. already appealed: the page shows where it stands
+            flash(error.message, "error")
+            found, status = load(), error.status
         else:
             flash(THANKS, "success")
             return redirect(context.pop("done_url", url_for("appeals.decisions")))
