@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from .. import accounts, audience, blocks, posting, preferences, privacy, purge, reading, review
+from .. import (
+    accounts,
+    audience,
+    blocks,
+    crisis_resources,
+    posting,
+    preferences,
+    privacy,
+    purge,
+    reading,
+    review,
+)
 from ..boundary import page_number
 from ..errors import Forbidden, InvalidInput
 from ..extensions import csrf
@@ -274,17 +285,20 @@ def me():
 @token_required
 def update_me():
     data = json_object()
-    only_fields(data, {"digest", "muted_categories"})
+    only_fields(data, {"digest", "muted_categories", "crisis_region"})
     user = g.api_user
     muted = data.get("muted_categories")
     if "muted_categories" in data and not isinstance(muted, list):
         raise InvalidInput("'muted_categories' must be a list of category slugs.",
                            field="muted_categories")
-    # Both settings are checked before either is written: one answer, one transaction.
+    # Every setting is checked before any is written.
+    region = crisis_resources.checked_region(data.get("crisis_region"))
     if "digest" in data and muted is not None:
         preferences.save_digest_settings(user, data["digest"], muted)
     elif "digest" in data:
         accounts.set_digest_frequency(user, data["digest"])
     elif muted is not None:
         preferences.set_muted_categories(user, muted)
+    if "crisis_region" in data:
+        crisis_resources.set_region(user, region)
     return jsonify(settings_json(user))

@@ -119,6 +119,8 @@ def settings_json(user: User) -> dict[str, Any]:
         "role": user.role,
         "digest": user.digest_frequency,
         "muted_categories": preferences.muted_category_slugs(user),
+        # The caller's own choice of crisis lines (null: not set); private to them.
+        "crisis_region": user.crisis_region,
     }
 
 

@@ -147,6 +147,11 @@ class DigestSettingsForm(FlaskForm):
     muted = MultiCheckboxField("Leave these categories out of my digest", choices=[])
 
 
+class CrisisRegionForm(FlaskForm):
+    # Choices come from the configured table (forum/crisis_resources.py); "" is "not set".
+    region = SelectField("Show me crisis lines for", choices=[], validate_choice=False)
+
+
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[InputRequired()])
     password = PasswordField("New password", validators=[InputRequired(), Length(max=256)])
