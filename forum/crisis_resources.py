@@ -32,9 +32,13 @@ PLACEHOLDER = "{resources}"
 
 _EMERGENCY = "If you are in immediate danger"
 DEFAULT_TABLE: dict[str, dict[str, Any]] = {
-    INTERNATIONAL: {"label": "Anywhere else (international)", "lines": [
+    # Until a member chooses: a helpline finder for every country, and the two lines most of
+    # this community can call.
+    INTERNATIONAL: {"label": "Anywhere (international)", "lines": [
         {"name": "Find a helpline in your country", "contact": "findahelpline.com",
          "url": "https://findahelpline.com"},
+        {"name": "988 Suicide & Crisis Lifeline (US and Canada)", "contact": "call or text 988"},
+        {"name": "Samaritans (UK & Ireland)", "contact": "call 116 123"},
         {"name": _EMERGENCY, "contact": "call your local emergency number"},
     ]},
     "uk": {"label": "United Kingdom", "lines": [
