@@ -207,6 +207,15 @@ def test_overturning_a_post_its_author_purged_meanwhile_changes_nothing(scene):
         review.decide_appeal(scene["birch"], appeal.id, "overturn", "Fine by me.")
     assert _fresh(Appeal, appeal.id).status == "open"
     assert db.session.scalar(select(Notice).where(Notice.kind.like("appeal_%"))) is None
+    assert "quoting what my dad" not in _fresh(Appeal, appeal.id).note  # purged with the post
+
+
+def test_a_redaction_reaches_the_appeal_note_too(scene):
+    appeal = review.appeal_post(scene["river"], scene["post"].id,
+                                f"I wrote \"you went back again\" as a quote. {NOTE}")
+    review.redact(scene["birch"], scene["post"].id, "current", "went back again")
+    note = _fresh(Appeal, appeal.id).note
+    assert "went back again" not in note and "you [removed by moderators]" in note
 
 
 def test_two_appeals_at_the_same_moment_make_one(scene, app):
