@@ -173,7 +173,9 @@ def _sanction_counts(author_ids: set[int]) -> dict[int, int]:
     if not author_ids:
         return {}
     rows = db.session.execute(
-        select(Sanction.user_id, func.count()).where(Sanction.user_id.in_(author_ids))
+        # Sanctions overturned on appeal no longer count against the member.
+        select(Sanction.user_id, func.count())
+        .where(Sanction.user_id.in_(author_ids), Sanction.lifted_at.is_(None))
         .group_by(Sanction.user_id)
     ).all()
     return dict(rows)

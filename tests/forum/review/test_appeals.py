@@ -151,6 +151,8 @@ def test_overturned_sanctions_are_lifted(scene):
     appeal = review.appeal_sanction(_fresh(User, river.id), second.id, NOTE)
     review.decide_appeal(scene["birch"], appeal.id, "uphold", "This one stands.")
     assert _fresh(User, river.id).is_silenced()
+    # Only the sanction still standing counts on river's cases.
+    assert review.case_entry(scene["case"].id).prior_sanctions == 1
 
 
 def test_bad_appeals_are_refused_and_write_nothing(scene):
