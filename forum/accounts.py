@@ -127,16 +127,21 @@ def mark_verified(user: User) -> None:
         db.session.commit()
 
 
-def authenticate(username: object, password: object) -> User | None:
+def check_credentials(username: object, password: object) -> User | None:
+    """The member with this name and password, suspended or not (one password check either
+    way). Only the sign-in page needs the suspended ones: to lead them to their appeal."""
     if not isinstance(username, str) or not isinstance(password, str):
         return None
     user = db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
     if user is None:
         spend_hashing_time(password)
         return None
-    if not user.check_password(password) or not user.is_active:
-        return None
-    return user
+    return user if user.check_password(password) else None
+
+
+def authenticate(username: object, password: object) -> User | None:
+    user = check_credentials(username, password)
+    return user if user is not None and user.is_active else None
 
 
 def spend_hashing_time(password: str) -> None:

@@ -36,6 +36,15 @@ def _env_count(env: Any, name: str, default: int) -> int:
     return value
 
 
+def _crisis_resources(path: str | None) -> dict[str, Any]:
+    from .crisis_resources import load_table
+
+    try:
+        return load_table(path)
+    except ValueError as exc:
+        raise ConfigError(f"FORUM_CRISIS_RESOURCES_FILE: {exc}") from None
+
+
 def _development_secret(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
@@ -138,10 +147,6 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # in MiB; 0 turns the cache off.
         "RENDER_CACHE_BYTES": _env_count(env, "FORUM_RENDER_CACHE_MB", 32) * 1024 * 1024,
         "API_TOKEN_MAX_AGE_DAYS": 30,
-        "CRISIS_RESOURCES": [
-            {"name": "988 Suicide & Crisis Lifeline (US)", "contact": "call or text 988"},
-            {"name": "Samaritans (UK & Ireland)", "contact": "call 116 123"},
-            {"name": "Find a helpline in your country", "contact": "findahelpline.com"},
-            {"name": "If you are in immediate danger", "contact": "call your local emergency number"},
-        ],
+        # Crisis lines by region (forum/crisis_resources.py); a file may replace the defaults.
+        "CRISIS_RESOURCES": _crisis_resources(env.get("FORUM_CRISIS_RESOURCES_FILE")),
     }

@@ -101,6 +101,22 @@ def publish(post: Post, now: datetime) -> bool:
     return True
 
 
+def restore(post: Post, now: datetime) -> bool:
+    """A rejection overturned on appeal: the rejected post is published again. False when it
+    was no longer rejected (its author purged it meanwhile, or another request got there)."""
+    if _move_status(post, (REJECTED,), PUBLISHED,
+                    published_at=func.coalesce(Post.published_at, now)) is None:
+        return False
+    values: dict[str, object] = {"last_activity_at": _newest_published_activity()}
+    if post.is_opening:
+        values["is_visible"] = True
+    else:
+        values["reply_count"] = Thread.reply_count + 1
+    _update_thread(post.thread_id, **values)
+    _expire_thread(post)
+    return True
+
+
 def _after_hiding(post: Post, was: str, *, thread_deleted_at: datetime | None = None) -> None:
     values: dict[str, object] = {}
     if post.is_opening:

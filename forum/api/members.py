@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from .. import accounts, audience, blocks, posting, preferences, privacy, purge, reading
+from .. import (
+    accounts,
+    audience,
+    blocks,
+    crisis_resources,
+    posting,
+    preferences,
+    privacy,
+    purge,
+    reading,
+    review,
+)
 from ..boundary import page_number
 from ..errors import Forbidden, InvalidInput
 from ..extensions import csrf
@@ -26,6 +37,7 @@ from ..limits import (
 )
 from .auth import bearer_token, no_store, token_optional, token_required, unauthorized
 from .schemas import (
+    appeal_json,
     flag,
     json_object,
     only_fields,
@@ -186,6 +198,38 @@ def purge_post(post_id: int):
     return jsonify({"post_id": post.id, "thread_id": post.thread_id, "status": post.status})
 
 
+@bp.post(f"/posts/<{ID}:post_id>/appeal")
+@token_required
+def appeal_post(post_id: int):
+    """The author of a rejected post asks for another look, once: {"note"} → 201."""
+    data = json_object()
+    only_fields(data, {"note"})
+    return jsonify(appeal_json(review.appeal_post(g.api_user, post_id, data.get("note")))), 201
+
+
+@bp.post(f"/sanctions/<{ID}:sanction_id>/appeal")
+@token_required
+def appeal_sanction(sanction_id: int):
+    """A warned or silenced member asks for another look, once: {"note"} → 201."""
+    data = json_object()
+    only_fields(data, {"note"})
+    appeal = review.appeal_sanction(g.api_user, sanction_id, data.get("note"))
+    return jsonify(appeal_json(appeal)), 201
+
+
+@bp.get("/me/decisions")
+@token_required
+def my_decisions():
+    """Moderators' decisions about the caller (rejected posts, sanctions) and their appeals."""
+    return jsonify({"items": [
+        {"kind": d.kind, "id": d.id, "decision": d.what, "reason": d.reason,
+         "decided_at": d.decided_at.isoformat() if d.decided_at else None,
+         "until": d.until.isoformat() if d.until else None,
+         "appeal": appeal_json(d.appeal) if d.appeal else None}
+        for d in review.member_decisions(g.api_user)
+    ]})
+
+
 @bp.post("/privacy-check")
 @token_required
 def privacy_check():
@@ -241,17 +285,20 @@ def me():
 @token_required
 def update_me():
     data = json_object()
-    only_fields(data, {"digest", "muted_categories"})
+    only_fields(data, {"digest", "muted_categories", "crisis_region"})
     user = g.api_user
     muted = data.get("muted_categories")
     if "muted_categories" in data and not isinstance(muted, list):
         raise InvalidInput("'muted_categories' must be a list of category slugs.",
                            field="muted_categories")
-    # Both settings are checked before either is written: one answer, one transaction.
+    # Every setting is checked before any is written.
+    region = crisis_resources.checked_region(data.get("crisis_region"))
     if "digest" in data and muted is not None:
         preferences.save_digest_settings(user, data["digest"], muted)
     elif "digest" in data:
         accounts.set_digest_frequency(user, data["digest"])
     elif muted is not None:
         preferences.set_muted_categories(user, muted)
+    if "crisis_region" in data:
+        crisis_resources.set_region(user, region)
     return jsonify(settings_json(user))

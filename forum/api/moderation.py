@@ -1,4 +1,5 @@
-"""The moderators' JSON API (SPEC §4): /api/v1/moderation/queue and /api/v1/moderation/cases/ID.
+"""The moderators' JSON API (SPEC §4): /api/v1/moderation/queue, /api/v1/moderation/cases/ID and
+/api/v1/moderation/appeals/ID.
 
 Bearer tokens only, checked like the members' API (forum/api/auth.py): 401 with
 `WWW-Authenticate` without a valid token, 403 JSON for members. Request bodies are checked
@@ -15,7 +16,13 @@ from ..boundary import page_number
 from ..errors import InvalidInput
 from ..extensions import csrf
 from .auth import no_store, require_staff
-from .schemas import attempt_json, case_json, json_object, only_fields
+from .schemas import (
+    appeal_queue_json,
+    attempt_json,
+    case_json,
+    json_object,
+    only_fields,
+)
 
 bp = Blueprint("api_moderation", __name__, url_prefix="/api/v1/moderation")
 csrf.exempt(bp)
@@ -27,6 +34,11 @@ bp.after_request(no_store)
 def queue():
     lane = request.args.get("lane", "all")
     page = page_number(strict=True)
+    if lane == "appeals":
+        appeals = review.open_appeals(page, per_page=100)
+        return jsonify({"items": [appeal_queue_json(appeal) for appeal in appeals.items],
+                        "page": appeals.page, "pages": appeals.pages, "lane": lane,
+                        "blocked_attempts": []})
     cases = review.open_cases(lane, page, per_page=100)
     # Blocked attempts are urgent cases without a post: listed beside the items.
     attempts = review.open_attempts() if lane in ("all", "urgent") and page == 1 else []
@@ -76,3 +88,13 @@ def redact(post_id: int):
     done = review.redact(g.api_user, post_id, data.get("version"), data.get("text"))
     return jsonify({"post_id": done.post.id, "version": done.version, "whole": done.whole,
                     "occurrences": done.occurrences})
+
+
+@bp.post("/appeals/<int:appeal_id>")
+def answer_appeal(appeal_id: int):
+    """{"outcome": "uphold" | "overturn", "reason"}: another moderator than the one who
+    decided (403 otherwise, unless they are the only one)."""
+    data = json_object()
+    only_fields(data, {"outcome", "reason"})
+    appeal = review.decide_appeal(g.api_user, appeal_id, data.get("outcome"), data.get("reason"))
+    return jsonify(appeal_queue_json(review.get_appeal(appeal.id)))

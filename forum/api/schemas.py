@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from .. import posting, preferences
 from ..boundary import ID_MAX
 from ..errors import InvalidInput
-from ..models import BlockedAttempt, ModerationCase, Post, Thread, User
+from ..models import APPEALS_LANE, Appeal, BlockedAttempt, ModerationCase, Post, Thread, User
 
 # --- request parsing ------------------------------------------------------------------------
 
@@ -119,6 +119,8 @@ def settings_json(user: User) -> dict[str, Any]:
         "role": user.role,
         "digest": user.digest_frequency,
         "muted_categories": preferences.muted_category_slugs(user),
+        # The caller's own choice of crisis lines (null: not set); private to them.
+        "crisis_region": user.crisis_region,
     }
 
 
@@ -161,4 +163,39 @@ def attempt_json(attempt: BlockedAttempt) -> dict[str, Any]:
         "reasons": list(attempt.reasons or []),
         "scores": dict(attempt.scores or {}),
         "created_at": timestamp(attempt.created_at),
+    }
+
+
+def appeal_json(appeal: Appeal) -> dict[str, Any]:
+    """An appeal as its member sees it (their own note is theirs to see)."""
+    return {
+        "appeal_id": appeal.id,
+        "kind": appeal.kind,
+        "decision": appeal.decision,
+        "post_id": appeal.post_id,
+        "sanction_id": appeal.sanction_id,
+        "status": appeal.status,
+        "note": appeal.note,
+        "answer": appeal.resolution_reason,
+        "created_at": timestamp(appeal.created_at),
+        "resolved_at": timestamp(appeal.resolved_at),
+    }
+
+
+def appeal_queue_json(appeal: Appeal) -> dict[str, Any]:
+    """An appeal in the moderators' queue: the decision, who made it and why, the post, the
+    member's note (the fields of a case where they apply)."""
+    post = appeal.post
+    return {
+        **appeal_json(appeal),
+        "lane": APPEALS_LANE,
+        "case_id": appeal.case_id,
+        "thread_id": post.thread_id if post is not None else None,
+        "author": appeal.member.username,
+        "decided_by": appeal.decided_by.username if appeal.decided_by else None,
+        "decision_reason": appeal.decision_reason,
+        "body_html": post.body_html if post is not None else None,
+        "content_warning": post.thread.content_warning if post is not None else None,
+        "sanction_until": timestamp(appeal.sanction.until) if appeal.sanction else None,
+        "resolved_by": appeal.resolved_by.username if appeal.resolved_by else None,
     }

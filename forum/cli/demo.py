@@ -33,11 +33,21 @@ CRISIS_BODY = ("I've been giving my things away this week. My sister has the cat
                "think I'll be around much longer and I'm tired of being a burden to everyone.")
 REPORTED_REPLY = "Sounds like you're the problem here, not her. Maybe look in the mirror first."
 REPORT_REASON = "This blames her for what her mother did to her."
+# The open appeal: a reply mod_willow declined, and its author's note asking for another look.
+APPEALED_REPLY = ("My therapist said something that stuck: \"you don't owe anyone a relationship "
+                  "that hurts you.\" Honestly, if they went back again, I'd still be here for them.")
+APPEAL_DECISION = "It reads as shaming someone for going back."
+APPEAL_NOTE = ("I was saying the opposite: that I'd support someone who went back. I think the "
+               "words \"went back again\" made it look like shaming. Could someone look again?")
 DEMO_VERDICTS = {
     HELD_REPLY: Screening(
         decision="hold", category="guilt_tripping",
         reasons=("guilt_tripping: community model guilt_tripping 0.93",),
         scores={"guilt_tripping": 0.93}, model_version=DEMO_MODEL),
+    APPEALED_REPLY: Screening(
+        decision="hold", category="nc_shaming",
+        reasons=("rule nc_shaming.went_back matched 'went back again'",),
+        scores={"nc_shaming": 0.71}, model_version=DEMO_MODEL),
     f"{CRISIS_TITLE}\n\n{CRISIS_BODY}": Screening(
         decision="publish", category="crisis", escalate=True,
         reasons=("crisis: community model crisis 0.97",), scores={"crisis": 0.97},
@@ -201,7 +211,8 @@ class _DemoScreener:
 
 
 def load_demo_cases(users: dict[str, User]) -> int:
-    """A held reply, an urgent crisis thread and a reported reply, so the queue shows its lanes."""
+    """A held reply, an urgent crisis thread, a reported reply and an appeal of a declined reply,
+    so the queue shows its lanes. Returns the open cases (the appeal is not a case)."""
     thread_id = db.session.scalar(
         select(Thread.id).where(Thread.title == THREADS[1][2])
     )
@@ -209,6 +220,10 @@ def load_demo_cases(users: dict[str, User]) -> int:
     posting.create_thread(users["sparrow_hawk"], "going-no-contact", CRISIS_TITLE, CRISIS_BODY)
     reported = posting.reply(users["grey_gull"], thread_id, REPORTED_REPLY).post
     posting.report_post(users["lantern_kid"], reported.id, REPORT_REASON)
+    declined = posting.reply(users["northwind_7"], thread_id, APPEALED_REPLY,
+                             acknowledge_nudge=True).post
+    review.reject(users[MODERATOR[0]], review.open_case_for(declined.id).id, APPEAL_DECISION)
+    review.appeal_post(users["northwind_7"], declined.id, APPEAL_NOTE)
     return sum(review.lane_counts()[lane] for lane in ("held", "urgent", "reported"))
 
 
@@ -241,6 +256,7 @@ def load_command(if_empty: bool) -> None:
         current_app.extensions.pop("moderation_pipeline", None)
     click.echo(
         f"Loaded the demo community: {counts['members']} members, {counts['threads']} threads, "
-        f"{counts['posts']} posts, {counts['cases']} open cases in the moderators' queue."
+        f"{counts['posts']} posts, {counts['cases']} open cases in the moderators' queue and "
+        f"{review.open_appeal_count()} open appeal."
     )
     click.echo(f"Demo moderator: username '{MODERATOR[0]}', password '{MODERATOR[1]}'")

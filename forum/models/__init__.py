@@ -10,11 +10,13 @@ every importer (create_all, Alembic) sees every table:
 * moderation  screenings, cases, the append-only audit log, sanctions, notices, nudges
 * digest      the digest delivery ledger
 * alerts      the on-call alert outbox
+* appeals     members' appeals against moderators' decisions (one per decision)
 * defaults    the standing categories every forum starts with
 """
 
 from .accounts import EmailToken, EmailTokenPurpose, SignIn
 from .alerts import AlertOutbox
+from .appeals import APPEALS_LANE, Appeal, AppealKind, AppealStatus
 from .base import (
     CategoryVisibility,
     DigestFrequency,
@@ -56,10 +58,14 @@ from .moderation import (
 )
 
 __all__ = [
+    "APPEALS_LANE",
     "DEFAULT_CATEGORIES",
     "LANE_ORDER",
     "AlertOutbox",
     "ApiToken",
+    "Appeal",
+    "AppealKind",
+    "AppealStatus",
     "AuditEntry",
     "AuditLogIsAppendOnly",
     "Block",

@@ -77,6 +77,9 @@ class User(UserMixin, db.Model):
     on_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Set by a moderator: overrides the trust level computed from time and posts (None: computed).
     trust_level_override: Mapped[str | None] = mapped_column(String(16))
+    # Where the member wants crisis lines from (forum/crisis_resources.py); None: not set, the
+    # international list. Private: shown to nobody else, in no answer about anyone else.
+    crisis_region: Mapped[str | None] = mapped_column(String(16))
 
     def set_password(self, password: str) -> None:
         # scrypt by default; the test suite configures a cheaper method to stay fast.

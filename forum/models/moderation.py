@@ -227,6 +227,8 @@ class Sanction(db.Model):
     moderator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("moderation_cases.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when another moderator overturned it on appeal (forum/review/appeals.py).
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     moderator: Mapped[User] = relationship(foreign_keys=[moderator_id])

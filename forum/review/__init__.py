@@ -7,6 +7,7 @@ audit log, nudges and retraining. Callers use the names below (`review.approve(.
 * queue       the moderators' queue and one case in full; whether screening works
 * decisions   approve, reject, edit and approve, bulk, claim, release
 * sanctions   warn, silence, suspend
+* appeals     a member asks for another look at a decision, once; another moderator answers
 * audit       the append-only audit log: writing an entry, reading the log
 * notices     messages from the moderators to one member
 * on_call     which moderators are alerted at once about urgent cases
@@ -22,6 +23,21 @@ their caller's), and writes an audit entry for every step.
 """
 
 from .agreement import AgreementRow, agreement, agreement_csv, weekly_totals
+from .appeals import (
+    MemberDecision,
+    appeal_for_case,
+    appeal_for_sanction,
+    appeal_post,
+    appeal_sanction,
+    get_appeal,
+    member_decisions,
+    open_appeal_count,
+    open_appeals,
+    post_decision,
+    sanction_decision,
+    who_may_decide,
+)
+from .appeals import decide as decide_appeal
 from .attempts import (
     REPEATED_BLOCKS,
     REPEATED_BLOCKS_WINDOW,
@@ -91,6 +107,7 @@ __all__ = [
     "AgreementRow",
     "BulkResult",
     "LaneTimes",
+    "MemberDecision",
     "MemberRecord",
     "NudgeStats",
     "Queue",
@@ -102,6 +119,10 @@ __all__ = [
     "add_note",
     "agreement",
     "agreement_csv",
+    "appeal_for_case",
+    "appeal_for_sanction",
+    "appeal_post",
+    "appeal_sanction",
     "approve",
     "audit",
     "audit_log",
@@ -111,21 +132,27 @@ __all__ = [
     "claim",
     "clear_flag",
     "close_attempt",
+    "decide_appeal",
     "default_training_data",
     "edit_and_approve",
     "export_labels",
+    "get_appeal",
     "get_attempt",
     "get_case",
     "lane_counts",
+    "member_decisions",
     "member_record",
     "notes_for",
     "nudge_stats",
     "nudge_target",
     "on_call_moderators",
+    "open_appeal_count",
+    "open_appeals",
     "open_attempt_count",
     "open_attempts",
     "open_case_for",
     "open_cases",
+    "post_decision",
     "queue",
     "reach_out",
     "recent_notices",
@@ -139,6 +166,7 @@ __all__ = [
     "reject",
     "rescore_held",
     "response_times",
+    "sanction_decision",
     "save_template",
     "screening_health",
     "scrub_post_records",
@@ -150,4 +178,5 @@ __all__ = [
     "versions_of",
     "warn",
     "weekly_totals",
+    "who_may_decide",
 ]

@@ -3,7 +3,9 @@
 Admins edit the response templates (``/mod/templates``); until they save their own, the
 built-in ones below are offered. The moderator can change the words before sending. The
 message reaches the member as a private notice (never public, never by email to anyone
-else); the audit log records that it was sent, not its words.
+else); the audit log records that it was sent, not its words. ``{resources}`` in a message
+becomes the crisis lines of the member's own region as it is sent (forum/crisis_resources.py),
+so the moderator never learns where the member lives.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from .. import crisis_resources
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
 from ..models import ResponseTemplate, Role, User, utcnow
@@ -38,14 +41,14 @@ BUILT_IN = (
         "with you directly, because it sounded like things are really heavy right now. You "
         "matter here, and you don't have to carry this by yourself tonight.\n\n"
         "If you are thinking about ending your life or you're in danger, please contact a "
-        "crisis line or your local emergency number now; the resources at the bottom of every "
-        "page list some. If you'd like, reply in the thread or tell us what would help.",
+        "crisis line or your local emergency number now. These can talk with you straight "
+        "away:\n\n{resources}\n\nIf you'd like, reply in the thread or tell us what would help.",
     ),
     Template(
         "Immediate danger",
         "Hi {name}, this is a moderator. Your safety comes first: if you are in immediate "
         "danger, please call your local emergency number now, or go somewhere you are safe. "
-        "The crisis lines at the bottom of the page can talk with you right now, day or night. "
+        "These crisis lines can talk with you right now, day or night:\n\n{resources}\n\n"
         "We're glad you told us, and we're still here.",
     ),
 )
@@ -105,7 +108,8 @@ def reach_out(moderator: User, case_id: int, message: object) -> None:
     if len(message) > BODY_MAX:
         raise InvalidInput(f"A message can be at most {BODY_MAX} characters.", field="message")
     now = utcnow()
-    notify(case.post.author_id, "outreach", message.strip(), case.post_id, now)
+    words = crisis_resources.fill_placeholder(message.strip(), case.post.author)
+    notify(case.post.author_id, "outreach", words, case.post_id, now)
     audit("outreach_sent", actor_id=moderator.id, case_id=case.id, user_id=case.post.author_id,
           post_id=case.post_id)
     db.session.commit()

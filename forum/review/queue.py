@@ -18,7 +18,10 @@ from .. import screening
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import (
+    APPEALS_LANE,
     LANE_ORDER,
+    Appeal,
+    AppealStatus,
     BlockedAttempt,
     CaseStatus,
     Lane,
@@ -32,11 +35,15 @@ from ..models import (
     Thread,
 )
 from ..reading import Page, paginate
+from .appeals import open_appeals
 from .attempts import open_attempts
 from .cases import LANE_RANK, get_case
 from .member_notes import notes_for
 
-LANES = ("all", *LANE_ORDER)
+# Appeals (forum/review/appeals.py) are a lane of their own, after the cases' lanes; "all"
+# means every open case (appeals are not cases: they have their own page).
+LANES = ("all", *LANE_ORDER, APPEALS_LANE)
+CASE_LANES = ("all", *LANE_ORDER)
 ATTEMPTS = "blocked_attempts"  # counted beside the lanes, shown in the urgent one
 HISTORY_SIZE = 5
 
@@ -55,6 +62,7 @@ class Queue:
     lane: str
     counts: dict[str, int]  # open cases per lane, plus "all"
     attempts: list[BlockedAttempt]  # open blocked attempts (urgent), shown above the cases
+    appeals: Page[Appeal] | None = None  # the appeals lane's page
 
 
 
@@ -67,7 +75,7 @@ def _open_cases_filter():
 
 def lane_counts() -> dict[str, int]:
     """Open cases per lane and in all; blocked attempts (urgent cases of their own, see
-    review/attempts.py) count in the urgent lane. One query."""
+    review/attempts.py) count in the urgent lane; open appeals in theirs. One query."""
     return _counts()[0]
 
 
@@ -84,7 +92,12 @@ def _counts() -> tuple[dict[str, int], int]:
         .select_from(BlockedAttempt)
         .where(BlockedAttempt.status == CaseStatus.OPEN.value)
     )
-    rows = db.session.execute(union_all(cases, attempts)).all()
+    appeals = (
+        select(literal(APPEALS_LANE).label("lane"), func.count().label("n"))
+        .select_from(Appeal)
+        .where(Appeal.status == AppealStatus.OPEN.value)
+    )
+    rows = db.session.execute(union_all(cases, attempts, appeals)).all()
     counts = {lane: 0 for lane in LANES}
     attempts = 0
     for lane, count in rows:
@@ -93,7 +106,7 @@ def _counts() -> tuple[dict[str, int], int]:
         else:
             counts[lane] = count
     counts[Lane.URGENT.value] += attempts
-    counts["all"] = sum(count for _, count in rows)
+    counts["all"] = sum(count for lane, count in rows if lane != APPEALS_LANE)
     return counts, attempts
 
 
@@ -160,13 +173,21 @@ def _sanction_counts(author_ids: set[int]) -> dict[int, int]:
     if not author_ids:
         return {}
     rows = db.session.execute(
-        select(Sanction.user_id, func.count()).where(Sanction.user_id.in_(author_ids))
+        # Sanctions overturned on appeal no longer count against the member.
+        select(Sanction.user_id, func.count())
+        .where(Sanction.user_id.in_(author_ids), Sanction.lifted_at.is_(None))
         .group_by(Sanction.user_id)
     ).all()
     return dict(rows)
 
 
 def queue(lane: str = "all", page: int = 1, per_page: int = 50) -> Queue:
+    _check_lane(lane)
+    if lane == APPEALS_LANE:
+        counts, _ = _counts()
+        empty = Page(items=[], page=1, pages=1, total=0)
+        return Queue(page=empty, lane=lane, counts=counts, attempts=[],
+                     appeals=open_appeals(page, per_page))
     cases = open_cases(lane, page, per_page)
     author_ids = {case.post.author_id for case in cases.items}
     history = _recent_history(author_ids, {case.post_id for case in cases.items})

@@ -21,6 +21,8 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..markup import render_markdown
 from ..models import (
+    Appeal,
+    AppealKind,
     ModerationCase,
     Post,
     PostRevision,
@@ -51,10 +53,12 @@ def _replace_in(value: Any, old: str, new: str) -> Any:
 
 
 def scrub_post_records(post_id: int, remove: str | None = None, replacement: str = REDACTED) -> None:
-    """Take a post's words out of its screenings and cases (reasons, rule hits).
+    """Take a post's words out of its screenings and cases (reasons, rule hits), and out of its
+    author's appeal notes (which may quote it).
 
-    ``remove`` None: every reason and rule hit goes (a whole version or a purge); otherwise each
-    occurrence of ``remove`` is replaced. Decisions, categories and scores stay.
+    ``remove`` None: every reason and rule hit goes (a whole version or a purge), and the note
+    of an appeal against the post's rejection; otherwise each occurrence of ``remove`` is
+    replaced. Decisions, categories and scores stay.
     """
     if remove is None:
         for model in (PostScreening, ModerationCase):
@@ -62,11 +66,17 @@ def scrub_post_records(post_id: int, remove: str | None = None, replacement: str
                 update(model).where(model.post_id == post_id)
                 .values(reasons=[], rule_hits=[]).execution_options(synchronize_session=False)
             )
+        db.session.execute(
+            update(Appeal).where(Appeal.post_id == post_id, Appeal.kind == AppealKind.POST.value)
+            .values(note=replacement).execution_options(synchronize_session=False)
+        )
         return
     for model in (PostScreening, ModerationCase):
         for row in db.session.scalars(select(model).where(model.post_id == post_id)):
             row.reasons = _replace_in(list(row.reasons or []), remove, replacement)
             row.rule_hits = _replace_in(list(row.rule_hits or []), remove, replacement)
+    for appeal in db.session.scalars(select(Appeal).where(Appeal.post_id == post_id)):
+        appeal.note = appeal.note.replace(remove, replacement)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Time to first action = from the case's opening (for urgent cases, from when it became urgent)
 to the first audit entry a moderator wrote about it (a claim, a decision, a note). Cases
-nobody has acted on yet are counted as waiting, not left out silently.
+nobody has acted on yet are counted as waiting, not left out silently. Appeals are a lane of
+their own: from the member's appeal to a moderator's answer.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, literal, null, select, union_all
 
 from ..extensions import db
-from ..models import AuditEntry, ModerationCase, utcnow
-from .queue import LANES
+from ..models import APPEALS_LANE, Appeal, AuditEntry, ModerationCase, UTCDateTime, utcnow
+from .queue import CASE_LANES
 
 WINDOWS = (7, 30)  # days
 
@@ -43,17 +44,25 @@ def response_times(now: datetime | None = None) -> dict[int, dict[str, LaneTimes
         .group_by(AuditEntry.case_id)
         .subquery()
     )
-    rows = db.session.execute(
-        select(ModerationCase.lane, ModerationCase.created_at, ModerationCase.urgent_since,
-               first_action.c.acted_at)
+    oldest = now - timedelta(days=max(WINDOWS))
+    cases = (
+        select(ModerationCase.lane.label("lane"), ModerationCase.created_at.label("created_at"),
+               ModerationCase.urgent_since.label("urgent_since"),
+               first_action.c.acted_at.label("acted_at"))
         .outerjoin(first_action, first_action.c.case_id == ModerationCase.id)
-        .where(ModerationCase.created_at >= now - timedelta(days=max(WINDOWS)))
-    ).all()
+        .where(ModerationCase.created_at >= oldest)
+    )
+    appeals = (  # answered = acted on
+        select(literal(APPEALS_LANE, type_=String), Appeal.created_at,
+               null().cast(UTCDateTime), Appeal.resolved_at)
+        .where(Appeal.created_at >= oldest)
+    )
+    rows = db.session.execute(union_all(cases, appeals)).all()
     result: dict[int, dict[str, LaneTimes]] = {}
     for days in WINDOWS:
         since = now - timedelta(days=days)
         by_lane: dict[str, LaneTimes] = {}
-        for lane in LANES:
+        for lane in (*CASE_LANES, APPEALS_LANE):
             durations, waiting = [], 0
             for row_lane, created_at, urgent_since, acted_at in rows:
                 if row_lane != lane or created_at < since:

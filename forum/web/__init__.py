@@ -6,8 +6,10 @@
 * thread_page  the thread page from cached post cards
 * page_cache   whole pages kept for anonymous visitors (thread, front and category pages)
 * settings     a member's settings page                                (blueprint `account`)
+* appeals      decisions about a member, asking for another look      (blueprint `appeals`)
 * moderator    the moderators' area at /mod                            (blueprint `moderator`)
 * moderator_access  /mod/access: categories' visibility, members' trust (same blueprint)
+* moderator_appeals /mod/appeals/ID: answering an appeal                  (same blueprint)
 * digest       the digest preview                                      (blueprint `digest`)
 * unsubscribe  the one-click unsubscribe link from digest emails      (blueprint `unsubscribe`)
 * notices      moderators' messages to a member, flashed on page views
@@ -20,6 +22,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import (
+    appeals,
     auth,
     board,
     digest,
@@ -29,6 +32,7 @@ from . import (
     http_errors,
     moderator,
     moderator_access,
+    moderator_appeals,
     notices,
     page_cache,
     settings,
@@ -37,9 +41,11 @@ from . import (
 
 
 def register(app: Flask) -> None:
-    assert moderator_access.bp is moderator.bp  # its routes are on the moderators' blueprint
+    # Their routes are on the moderators' blueprint.
+    assert moderator_access.bp is moderator.bp and moderator_appeals.bp is moderator.bp
     auth.configure_login(app)
-    for blueprint in (auth.bp, email_links.bp, board.bp, settings.bp, unsubscribe.bp, digest.bp, moderator.bp):
+    for blueprint in (auth.bp, email_links.bp, board.bp, settings.bp, appeals.bp, unsubscribe.bp,
+                      digest.bp, moderator.bp):
         app.register_blueprint(blueprint)
     page_cache.register(app)
     notices.register(app)

@@ -37,6 +37,7 @@ from ..limits import (
     too_many_attempts,
 )
 from ..models import User
+from .appeals import remember_suspended
 from .forms import ActionForm, LoginForm, RegisterForm, apply_error
 from .helpers import member
 from .redirects import safe_next_url
@@ -170,7 +171,12 @@ def login():
             accounts.spend_hashing_time(form.password.data)
             user = None
         else:
-            user = accounts.authenticate(form.username.data, form.password.data)
+            user = accounts.check_credentials(form.username.data, form.password.data)
+        if user is not None and not user.is_active:
+            # The right password for a suspended account: its owner may still appeal (and
+            # reach nothing else); they already know the account exists.
+            remember_suspended(user)
+            return redirect(url_for("appeals.suspended"))
         if user is not None:
             start_session(user, remember=bool(form.remember.data))
             flash(f"Welcome back, {user.username}.", "success")

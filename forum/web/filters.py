@@ -6,10 +6,19 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
+from flask_login import current_user
 from markupsafe import Markup, escape
 
+from .. import crisis_resources
 from ..models import utcnow
+
+
+def viewer_crisis_resources() -> crisis_resources.Region:
+    """The crisis lines for the signed-in member's region (their own choice; the default list
+    for visitors and for members who haven't chosen)."""
+    viewer = current_user if current_user.is_authenticated else None
+    return crisis_resources.region_for(viewer.crisis_region if viewer is not None else None)
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -61,4 +70,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["highlight_phrases"] = highlight_phrases
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["waiting_since"] = waiting_since
-    app.jinja_env.globals["crisis_resources"] = lambda: current_app.config["CRISIS_RESOURCES"]
+    app.jinja_env.globals["crisis_resources"] = viewer_crisis_resources

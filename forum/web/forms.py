@@ -121,6 +121,14 @@ class ReportForm(FlaskForm):
     next = HiddenField()
 
 
+class AppealForm(FlaskForm):
+    note = TextAreaField(
+        "What would you like the moderators to know?",
+        validators=[InputRequired("Please tell us in a few words why you'd like another look; "
+                                  "a moderator will read it."), Length(max=2000)],
+    )
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -137,6 +145,11 @@ class DigestSettingsForm(FlaskForm):
         validators=[InputRequired()],
     )
     muted = MultiCheckboxField("Leave these categories out of my digest", choices=[])
+
+
+class CrisisRegionForm(FlaskForm):
+    # Choices come from the configured table (forum/crisis_resources.py); "" is "not set".
+    region = SelectField("Show me crisis lines for", choices=[], validate_choice=False)
 
 
 class PasswordChangeForm(FlaskForm):

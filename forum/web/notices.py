@@ -14,6 +14,8 @@ from .. import review
 
 SHOWN_KEY = "_notices_shown"
 NOTICE_CATEGORY = "notice"
+# Notices of a decision the member can appeal carry a link to "Decisions about you".
+APPEALABLE = {"post_rejected": "decision", "warning": "decision", "silenced": "decision"}
 
 
 def _is_page_view() -> bool:
@@ -28,7 +30,7 @@ def flash_new_notices() -> None:
     shown = list(session.get(SHOWN_KEY, []))
     fresh = [n for n in review.recent_notices(current_user) if n.id not in shown]
     for notice in fresh:
-        flash(notice.message, NOTICE_CATEGORY)
+        flash(notice.message, APPEALABLE.get(notice.kind, NOTICE_CATEGORY))
         shown.append(notice.id)
     if fresh:
         session[SHOWN_KEY] = shown[-50:]

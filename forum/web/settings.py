@@ -1,4 +1,5 @@
-"""A member's settings page: digest frequency, categories muted from the digest, password.
+"""A member's settings page: digest frequency, categories muted from the digest, where crisis
+lines are shown for (private), password.
 
 The blueprint keeps its name, `account` (url_for("account.settings")).
 """
@@ -9,16 +10,32 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from wtforms import SelectChoice
 
-from .. import accounts, digest, preferences, reading, sign_ins
+from .. import accounts, crisis_resources, digest, preferences, reading, sign_ins
 from ..errors import InvalidInput
 from .auth import end_browser_session
-from .forms import ActionForm, DigestSettingsForm, PasswordChangeForm, apply_error
+from .forms import (
+    ActionForm,
+    CrisisRegionForm,
+    DigestSettingsForm,
+    PasswordChangeForm,
+    apply_error,
+)
 from .helpers import member as _member
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-def _render(digest_form: DigestSettingsForm, password_form: PasswordChangeForm, status: int = 200):
+def _region_form(formdata=None) -> CrisisRegionForm:
+    kwargs = {} if formdata is not None else {"formdata": None}
+    form = CrisisRegionForm(prefix="region", **kwargs)
+    form.region.choices = [("", "Not set: the international list"), *crisis_resources.regions()]
+    if formdata is None:
+        form.region.data = _member().crisis_region or ""
+    return form
+
+
+def _render(digest_form: DigestSettingsForm, password_form: PasswordChangeForm, status: int = 200,
+            region_form: CrisisRegionForm | None = None):
     me = _member()
     sign_in_list = [
         {"device": row.device, "remember_hash": row.remember_hash, "created_at": row.created_at,
@@ -29,6 +46,7 @@ def _render(digest_form: DigestSettingsForm, password_form: PasswordChangeForm, 
         "account/settings.html", digest_form=digest_form, password_form=password_form,
         sign_in_list=sign_in_list,
         action_form=ActionForm(formdata=None),
+        region_form=region_form or _region_form(),
     ), status
 
 
@@ -61,6 +79,23 @@ def save_digest():
             flash("Your digest settings are saved.", "success")
             return redirect(url_for("account.settings"))
     return _render(form, PasswordChangeForm(prefix="password", formdata=None), 422)
+
+
+@bp.route("/settings/region", methods=["POST"])
+@login_required
+def save_region():
+    form = _region_form(request.form)
+    if form.validate_on_submit():
+        try:
+            crisis_resources.set_region(_member(), form.region.data)
+        except InvalidInput as error:
+            form.region.errors = [error.message]
+        else:
+            flash("Saved. The crisis lines at the bottom of each page are for where you are now; "
+                  "only you can see this choice.", "success")
+            return redirect(url_for("account.settings"))
+    return _render(_digest_form(), PasswordChangeForm(prefix="password", formdata=None), 422,
+                   region_form=form)
 
 
 @bp.route("/settings/password", methods=["POST"])

@@ -1,7 +1,7 @@
 """posts.version: raised by the database on every update of a post, for rendered-page caches.
 
 Revision ID: threadpage_0001
-Revises: visibility_0001
+Revises: appeals_0001
 Create Date: 2026-12-03
 
 The thread page keeps each post's rendered card keyed by (post id, version); a trigger (SQLite
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'threadpage_0001'
-down_revision = 'visibility_0001'
+down_revision = 'appeals_0001'
 branch_labels = None
 depends_on = None
 

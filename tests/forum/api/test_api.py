@@ -341,7 +341,7 @@ def test_me_shows_settings_and_patch_changes_the_digest(client):
     response = client.get(f"{API}/me", headers=headers)
     assert response.status_code == 200
     assert response.get_json() == {"username": "fern", "role": "member", "digest": "weekly",
-                                   "muted_categories": []}
+                                   "muted_categories": [], "crisis_region": None}
 
     changed = client.patch(f"{API}/me", headers=headers, json={"digest": "daily"})
     assert changed.status_code == 200 and changed.get_json()["digest"] == "daily"

@@ -140,7 +140,8 @@ def test_urgent_cases_come_first_then_oldest(app):
     urgent = make_reply(make_user(), thread.id, "Honestly I want to die some days.")
     order = [entry.case.post_id for entry in review.queue().page.items]
     assert order == [urgent.post.id, held_first.post.id, held_second.post.id]
-    assert review.queue("held").counts == {"all": 3, "urgent": 1, "held": 2, "reported": 0}
+    assert review.queue("held").counts == {"all": 3, "urgent": 1, "held": 2, "reported": 0,
+                                           "appeals": 0}
 
 
 @pytest.mark.both_databases

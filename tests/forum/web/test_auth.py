@@ -100,7 +100,12 @@ def test_suspended_member_cannot_sign_in(app, client):
     user = make_user("alice")
     user.suspended_at = utcnow()
     db.session.commit()
-    assert login(client, "alice").status_code == 422
+    assert login(client, "alice", password="not the password").status_code == 422
+    # The right password leads only to the page where they can appeal; they are not signed in.
+    response = login(client, "alice")
+    assert response.status_code == 302 and response.location.endswith("/appeal/suspended")
+    assert "Sign out" not in client.get("/").get_data(as_text=True)
+    assert client.get("/account/settings").status_code == 302
 
 
 def test_login_follows_a_same_site_next_path(app, client):

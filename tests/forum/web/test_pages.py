@@ -308,7 +308,8 @@ def test_crisis_post_shows_crisis_resources_next(app, client, monkeypatch):
     assert response.status_code == 302
     page = text_of(client.get(response.location))
     assert "You matter, and you don't have to carry this alone" in page
-    for resource in app.config["CRISIS_RESOURCES"]:
+    # alice hasn't chosen a region: the international lines.
+    for resource in app.config["CRISIS_RESOURCES"]["international"]["lines"]:
         assert resource["contact"] in page
     # Shown once, not on every page after.
     assert "carry this alone" not in text_of(client.get("/"))
@@ -470,11 +471,15 @@ def test_demo_community_loads_once_and_reads_well(app, runner, client):
         Thread.content_warning.is_not(None))) >= 1
     statuses = [p.status for p in db.session.scalars(select(Post))]
     assert statuses.count(PostStatus.HELD.value) == 1  # the demo queue's held reply
-    assert statuses.count(PostStatus.PUBLISHED.value) == len(statuses) - 1
-    # The moderators' queue shows each lane working: held, urgent (a crisis) and reported.
+    assert statuses.count(PostStatus.REJECTED.value) == 1  # the declined reply under appeal
+    assert statuses.count(PostStatus.PUBLISHED.value) == len(statuses) - 2
+    # The moderators' queue shows each lane working: held, urgent (a crisis), reported, and
+    # an appeal of a declined reply.
     assert {lane: n for lane, n in review.lane_counts().items() if lane != "all"} == {
-        "urgent": 1, "held": 1, "reported": 1}
-    assert "3 open cases in the moderators' queue" in result.output
+        "urgent": 1, "held": 1, "reported": 1, "appeals": 1}
+    [appeal] = review.open_appeals().items
+    assert appeal.member.username == "northwind_7" and appeal.decided_by.username == "mod_willow"
+    assert "3 open cases in the moderators' queue and 1 open appeal" in result.output
 
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert again.exit_code == 0 and "leaving it as it is" in again.output
