@@ -57,12 +57,17 @@ def kept_page(key: Hashable, render: Callable[[], str]):
     return anonymous_answer(*kept)
 
 
+def member_frame_key(viewer: User) -> tuple:
+    """What templates/base.html shows of a signed-in member: every kept member page is keyed
+    by it, so a change to any of these shows on the next page."""
+    return (viewer.id, viewer.username, viewer.is_staff, viewer.is_verified, viewer.crisis_region)
+
+
 def kept_page_for(viewer: User | None, key: tuple, render: Callable[[], str]):
     """``kept_page`` for a visitor; for a member, their own copy under their own key."""
     if viewer is None or not plain_get():
         return kept_page(key, render)
-    # What templates/base.html shows of the member, then the page's own key.
-    key = ("member", viewer.id, viewer.username, viewer.is_staff, viewer.is_verified, *key)
+    key = ("member", *member_frame_key(viewer), *key)
     token = generate_csrf()
     cache = render_cache()
     kept = cache.get(key)

@@ -32,7 +32,7 @@ from ..boundary import id_arg
 from ..models import User
 from .forms import ReplyForm
 from .helpers import viewer as current_viewer
-from .page_cache import CSRF_SLOT, kept_page, plain_get, render_cache
+from .page_cache import CSRF_SLOT, kept_page, member_frame_key, plain_get, render_cache
 
 # Slots in cached cards, filled for each request (as page_cache.CSRF_SLOT: a NUL can't be in
 # anything stored, so no post text can fake one).
@@ -105,8 +105,7 @@ def _shell_key(viewer: User, head, stubs, can_reply: bool) -> tuple:
     """Everything a member's page around the posts is rendered from (templates/base.html and
     board/thread.html): who they are, what they may do, the address, the heading, the pages."""
     reply_to = id_arg("reply_to")
-    return ("thread-shell", viewer.id, viewer.username, viewer.is_staff, viewer.is_verified,
-            viewer.is_silenced(), can_reply, request.full_path, head, stubs.page,
+    return ("thread-shell", *member_frame_key(viewer), viewer.is_silenced(), can_reply, request.full_path, head, stubs.page,
             stubs.pages, reply_to in {stub.id for stub in stubs.items})
 
 

@@ -113,3 +113,23 @@ def test_a_members_kept_page_carries_their_current_token(app):
     token = csrf_token_in(page)
     assert reader.post("/logout", data={"csrf_token": token}).status_code == 302
     assert "(alice)" not in page_of(reader, "/")
+
+
+def test_a_members_kept_pages_follow_their_crisis_region_at_once(app):
+    """The footer's crisis lines come from the member's region: every kept page shows a new
+    choice on the next visit (front, category and thread pages alike)."""
+    thread = make_thread(make_user("opener"), title="Holding on").thread
+    make_user("fern")
+    reader = app.test_client()
+    assert login(reader, "fern").status_code == 302
+    urls = ("/", CATEGORY_URL, f"/t/{thread.id}")
+    for _ in range(2):  # rendered, then kept
+        for url in urls:
+            assert "Lines for: Anywhere (international)" in page_of(reader, url)
+    saved = reader.post("/account/settings/region", data={
+        "region-region": "au", "csrf_token": csrf_token_in(page_of(reader, "/account/settings")),
+    })
+    assert saved.status_code == 302
+    for url in urls:
+        page = page_of(reader, url)
+        assert "Lines for: Australia" in page and "Anywhere (international)" not in page
