@@ -27,6 +27,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 bind = os.environ.get("FORUM_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("FORUM_WORKERS", "2"))
+# Threads per worker (gunicorn's gthread worker when more than one): posts that arrive together
+# in a worker are screened in one batch (forum/screening.py, moderation/batching.py), and one
+# request's database round trips overlap another's model time. bench/posting_throughput.py
+# measures it.
+threads = int(os.environ.get("FORUM_THREADS", "4"))
 accesslog = "-"
 preload_app = os.environ.get("FORUM_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
 
