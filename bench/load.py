@@ -232,10 +232,16 @@ class LoadRun:
     failures: int
     other: dict[int, int]
     problems: list[str]
+    reference: float = 0.0  # texts/s of the model alone around this run (posting_throughput.py)
 
     @property
     def throughput(self) -> float:
         return len(self.created) / self.elapsed
+
+    @property
+    def screened(self) -> float:
+        """Screened answers per second: stored replies (201) and nudges (422, not stored)."""
+        return (len(self.created) + self.other.get(422, 0)) / self.elapsed
 
     def latency_ms(self, q: int) -> float:
         return percentile(sorted(c["latency"] for c in self.created), q) * 1000
