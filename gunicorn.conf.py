@@ -27,6 +27,20 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 bind = os.environ.get("FORUM_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("FORUM_WORKERS", "2"))
+
+
+def default_threads(environ=os.environ) -> int:
+    """Threads per worker when FORUM_THREADS is not set: 16 on PostgreSQL, 4 on SQLite, which
+    lets one writer in at a time (more threads there only queue on its lock)."""
+    url = environ.get("FORUM_DATABASE_URL") or "sqlite"
+    return 4 if url.startswith("sqlite") else 16
+
+
+# Threads per worker (gunicorn's gthread worker when more than one): posts that arrive together
+# in a worker are screened in one batch (forum/screening.py, moderation/batching.py), and one
+# request's database round trips overlap another's model time. bench/posting_throughput.py
+# measures it.
+threads = int(os.environ.get("FORUM_THREADS") or default_threads())
 accesslog = "-"
 preload_app = os.environ.get("FORUM_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
 

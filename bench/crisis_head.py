@@ -1,12 +1,14 @@
 """Choose the crisis head's L2 penalty by k-fold cross-validation on the TRAINING rows.
 
     .venv/bin/python bench/crisis_head.py [--folds 5] [--penalties 3.33 1 0.33 0.1 0.033]
+                                          [--precision fp32 int8]
 
 Embeds every training row once with the frozen encoder (about a minute on 2 cores), then for
 each penalty fits the head on k-1 folds (``moderation.crisis_head.fit_head``) and scores the
 held-out fold, so every row is scored by a head that never saw it. Printed per penalty: crisis
 AUC, and the crisis recall when at most 2 % and 5 % of the other rows are escalated. The dev
-sets are never read here.
+sets are never read here. ``--precision`` embeds with the frozen encoder in float32 (as training
+does) and/or int8, to see what a head refitted on int8 vectors would rank.
 """
 
 from __future__ import annotations
@@ -49,22 +51,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--penalties", type=float, nargs="+", default=[3.33, 1, 1 / 3, 0.1, 1 / 30])
+    parser.add_argument("--precision", nargs="+", choices=crisis_head.PRECISIONS,
+                        default=["fp32"])
     args = parser.parse_args(argv)
-    import torch
-
     rows = training.load_examples([training.DEFAULT_DATA])
-    started = time.perf_counter()
-    encoder = crisis_head.SentenceEncoder(training.encoder_dir())
-    vectors = encoder.embed([to_plain_text(row.text) for row in rows])
-    print(f"embedded {len(rows)} rows in {time.perf_counter() - started:.0f} s")
     targets = [1.0 if row.label == CRISIS else 0.0 for row in rows]
     folds = stratified_folds([row.label for row in rows], args.folds, seed=13)
+    for precision in args.precision:
+        started = time.perf_counter()
+        encoder = crisis_head.SentenceEncoder(training.encoder_dir(), precision=precision)
+        vectors = encoder.embed([to_plain_text(row.text) for row in rows])
+        print(f"{precision}: embedded {len(rows)} rows in {time.perf_counter() - started:.0f} s")
+        cross_validate(vectors, targets, folds, args.penalties)
+    return 0
+
+
+def cross_validate(vectors, targets: list[float], folds: list[list[int]],
+                   penalties: list[float]) -> None:
+    import torch
+
     print(f"{'L2 penalty':>10} {'C':>6} {'AUC':>7} {'recall@2%':>10} {'recall@5%':>10}")
-    for penalty in args.penalties:
-        scores = [0.0] * len(rows)
+    for penalty in penalties:
+        scores = [0.0] * len(targets)
         for held_out in folds:
             held = set(held_out)
-            fitted = [i for i in range(len(rows)) if i not in held]
+            fitted = [i for i in range(len(targets)) if i not in held]
             head = crisis_head.fit_head(vectors[fitted], [targets[i] for i in fitted], l2=penalty)
             weights = torch.tensor(head.weights)
             probabilities = torch.sigmoid(vectors[held_out] @ weights + head.bias).tolist()
@@ -77,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{recall_at(positives, negatives, 0.02):>10.3f} "
             f"{recall_at(positives, negatives, 0.05):>10.3f}"
         )
-    return 0
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -218,31 +219,58 @@ def percentile(values: list[float], q: float) -> float:
         else values[0]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--kills", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    args = parser.parse_args()
+@dataclass
+class LoadRun:
+    """What one load run measured (bench/posting_throughput.py prints several side by side)."""
 
+    database: str
+    clients: int
+    workers: int
+    kills: int
+    elapsed: float
+    created: list[dict]
+    failures: int
+    other: dict[int, int]
+    problems: list[str]
+    reference: float = 0.0  # texts/s of the model alone around this run (posting_throughput.py)
+
+    @property
+    def throughput(self) -> float:
+        return len(self.created) / self.elapsed
+
+    @property
+    def screened(self) -> float:
+        """Screened answers per second: stored replies (201) and nudges (422, not stored)."""
+        return (len(self.created) + self.other.get(422, 0)) / self.elapsed
+
+    def latency_ms(self, q: int) -> float:
+        return percentile(sorted(c["latency"] for c in self.created), q) * 1000
+
+
+def run_load(database: str, clients: int, seconds: float, *, workers: int = 2, kills: int = 0,
+             env: dict[str, str] | None = None, root: Path = PROJECT_ROOT,
+             model: str | None = None) -> LoadRun:
+    """Serve a throwaway forum with gunicorn (from ``root``, with ``env`` added), post from
+    ``clients`` clients for ``seconds``, then check the database (see the module's doc)."""
     workdir = Path(tempfile.mkdtemp(prefix="forum-load-"))
-    url, drop = database_url(args.database, workdir)
-    model = os.environ.get("MODERATION_MODEL") or str(
-        PROJECT_ROOT / "instance" / "moderation" / "community.ckpt")
-    if not Path(model).is_file():
-        print(f"no community model at {model}: run `make model` first")
-        return 2
+    url, drop = database_url(database, workdir)
     try:
-        threads = build_forum(url, workdir, args.clients)
+        threads = build_forum(url, workdir, clients)
+        if database == "sqlite" and root != PROJECT_ROOT:
+            # Another copy of the project (a "before" tree) gets SQLite's default journal,
+            # as its own code would have left it.
+            import sqlite3
+
+            with sqlite3.connect(workdir / "load.db") as connection:
+                connection.execute("PRAGMA journal_mode=DELETE")
         port = free_port()
-        env = {**os.environ, "FORUM_DATABASE_URL": url, "FORUM_SECRET_KEY": SECRET,
-               "FORUM_RATELIMIT_ENABLED": "0", "MODERATION_MODEL": model,
-               "MODERATION_TOXICITY_MODEL": "none", "FORUM_BIND": f"127.0.0.1:{port}",
-               "FORUM_WORKERS": str(args.workers), "HF_HUB_OFFLINE": "1",
-               "TRANSFORMERS_OFFLINE": "1"}
-        server = start_gunicorn(env, workdir / "gunicorn.log", "--access-logfile", "/dev/null")
+        server_env = {**os.environ, "FORUM_DATABASE_URL": url, "FORUM_SECRET_KEY": SECRET,
+                      "FORUM_RATELIMIT_ENABLED": "0", "MODERATION_MODEL": model or default_model(),
+                      "MODERATION_TOXICITY_MODEL": "none", "FORUM_BIND": f"127.0.0.1:{port}",
+                      "FORUM_WORKERS": str(workers), "HF_HUB_OFFLINE": "1",
+                      "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(root), **(env or {})}
+        server = start_gunicorn(server_env, workdir / "gunicorn.log", "--access-logfile",
+                                "/dev/null", root=root)
         try:
             warm = Client(port, "bench_0", threads, time.monotonic() + 0.1, 0)
             deadline = time.monotonic() + 120
@@ -254,45 +282,67 @@ def main() -> int:
                 except OSError:
                     time.sleep(0.5)
             time.sleep(15)  # the workers warm their models in the background
-            stop_at = time.monotonic() + args.seconds
-            clients = [Client(port, f"bench_{n}", threads, stop_at, n) for n in range(args.clients)]
+            stop_at = time.monotonic() + seconds
+            posters = [Client(port, f"bench_{n}", threads, stop_at, n) for n in range(clients)]
             started = time.monotonic()
-            for client in clients:
+            for client in posters:
                 client.start()
-            kills = 0
-            for _ in range(args.kills):
-                time.sleep(args.seconds / (args.kills + 1))
+            killed = 0
+            for _ in range(kills):
+                time.sleep(seconds / (kills + 1))
                 pids = worker_pids(server.pid)
                 if pids:
                     os.kill(random.choice(pids), signal.SIGKILL)
-                    kills += 1
-            for client in clients:
+                    killed += 1
+            for client in posters:
                 client.join()
             elapsed = time.monotonic() - started
         finally:
             stop_gunicorn(server)
-        created = [c for client in clients for c in client.created]
-        failures = sum(client.failures for client in clients)
+        created = [c for client in posters for c in client.created]
+        failures = sum(client.failures for client in posters)
         other: dict[int, int] = {}
-        for client in clients:
+        for client in posters:
             for status, count in client.other.items():
                 other[status] = other.get(status, 0) + count
-        latencies = sorted(c["latency"] for c in created)
         problems = check(url, workdir, created, failures)
     finally:
         drop()
+    return LoadRun(database, clients, workers, killed, elapsed, created, failures, other,
+                   problems)
+
+
+def default_model() -> str:
+    return os.environ.get("MODERATION_MODEL") or str(
+        PROJECT_ROOT / "instance" / "moderation" / "community.ckpt")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--kills", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    args = parser.parse_args()
+
+    if not Path(default_model()).is_file():
+        print(f"no community model at {default_model()}: run `make model` first")
+        return 2
+    run = run_load(args.database, args.clients, args.seconds, workers=args.workers,
+                   kills=args.kills)
+    created = run.created
     by_status = {s: sum(1 for c in created if c["status"] == s) for s in ("published", "held")}
     print(f"{args.database}, {args.clients} clients, {args.seconds:.0f} s, {args.workers} workers,"
-          f" {kills} worker kills")
+          f" {run.kills} worker kills")
     print(f"  201 answers: {len(created)} ({by_status['published']} published, "
           f"{by_status['held']} held, {sum(c['escalate'] for c in created)} escalated); "
-          f"failed requests: {failures}; other answers: {other or 'none'}")
-    print(f"  throughput {len(created) / elapsed:.1f} replies/s; latency p50 "
-          f"{percentile(latencies, 50) * 1000:.0f} ms, p95 {percentile(latencies, 95) * 1000:.0f} ms,"
-          f" p99 {percentile(latencies, 99) * 1000:.0f} ms")
-    if problems:
-        print(f"  CHECKS FAILED ({len(problems)}):")
-        for problem in problems[:30]:
+          f"failed requests: {run.failures}; other answers: {run.other or 'none'}")
+    print(f"  throughput {run.throughput:.1f} replies/s; latency p50 {run.latency_ms(50):.0f} ms,"
+          f" p95 {run.latency_ms(95):.0f} ms, p99 {run.latency_ms(99):.0f} ms")
+    if run.problems:
+        print(f"  CHECKS FAILED ({len(run.problems)}):")
+        for problem in run.problems[:30]:
             print(f"    {problem}")
         return 1
     print("  checks: every 201 stored once with its status; held posts in cases; escalated "

@@ -58,9 +58,10 @@ def register_input_boundary(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import csrf, db, limiter, migrate
+    from .extensions import csrf, db, limiter, migrate, use_write_ahead_log
 
     db.init_app(app)
+    use_write_ahead_log(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

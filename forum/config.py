@@ -45,6 +45,21 @@ def _crisis_resources(path: str | None) -> dict[str, Any]:
         raise ConfigError(f"FORUM_CRISIS_RESOURCES_FILE: {exc}") from None
 
 
+def _env_number(env: Any, name: str, default: float, least: float = 0.0,
+                most: float = float("inf")) -> float:
+    """A number from ``least`` to ``most``; anything else stops the start-up."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not least <= value <= most:
+        raise ConfigError(f"{name} must be from {least:g} to {most:g}, not {raw}")
+    return value
+
+
 def _development_secret(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
@@ -96,6 +111,16 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "MODERATION_TOXICITY_MODEL": env.get("MODERATION_TOXICITY_MODEL", "original-small"),
         # "pipeline" screens every post; "off" publishes everything (only for tests of other areas).
         "MODERATION_SCREENING": env.get("FORUM_MODERATION_SCREENING", "pipeline"),
+        # Posts screened at the same moment in one worker (threads) are scored together: the
+        # batch takes what arrives within this many milliseconds, up to SCREENING_BATCH_MAX
+        # posts. A post whose screening takes longer than the timeout is held (never lost).
+        "SCREENING_BATCH": _env_bool(env.get("FORUM_SCREENING_BATCH"), default=True),
+        "SCREENING_BATCH_WINDOW_MS": _env_number(env, "FORUM_SCREENING_BATCH_WINDOW_MS", 2.0,
+                                                 most=1000),
+        "SCREENING_BATCH_MAX": int(_env_number(env, "FORUM_SCREENING_BATCH_MAX", 16, least=1,
+                                               most=256)),
+        "SCREENING_TIMEOUT_SECONDS": _env_number(env, "FORUM_SCREENING_TIMEOUT_SECONDS", 30.0,
+                                                 least=0.1, most=600),
         "RATELIMIT_STORAGE_URI": env.get("FORUM_RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_ENABLED": _env_bool(env.get("FORUM_RATELIMIT_ENABLED"), default=True),
         # Several forums (or test runs) can share one Redis: each keeps its own counters.

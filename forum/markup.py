@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import threading
 from functools import partial
 
 import bleach
@@ -23,14 +24,24 @@ def _link_rel(attrs, new=False):
     return attrs
 
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[*DEFAULT_CALLBACKS, _link_rel], skip_tags={"pre", "code"})],
-)
+# A bleach Cleaner keeps parser state between calls, so threads must not share one (with
+# gunicorn's threaded workers a shared one failed under load: IndexError inside html5lib).
+_per_thread = threading.local()
+
+
+def _cleaner() -> bleach.Cleaner:
+    cleaner = getattr(_per_thread, "cleaner", None)
+    if cleaner is None:
+        cleaner = _per_thread.cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+            filters=[partial(LinkifyFilter, callbacks=[*DEFAULT_CALLBACKS, _link_rel],
+                             skip_tags={"pre", "code"})],
+        )
+    return cleaner
 
 
 def render_markdown(text: str) -> str:
@@ -42,7 +53,7 @@ def render_markdown(text: str) -> str:
     # Headings inside posts shout; demote "# x" to h3 and deeper.
     html = markdown.markdown(text, extensions=["fenced_code", "sane_lists", "nl2br"], output_format="html")
     html = re.sub(r"<(/?)h([12])>", r"<\1h3>", html)
-    return _cleaner.clean(html)
+    return _cleaner().clean(html)
 
 
 def plain_excerpt(html: str, limit: int = 240) -> str:

@@ -49,10 +49,14 @@ class PostOutcome:
     thread: Thread
     screening: screening.Screening
     privacy: tuple[str, ...] = ()  # kind warnings about identifying details (never blocking)
+    # As stored by the use case's commit (read before it, so answering needs no query).
+    post_id: int = 0
+    thread_id: int = 0
+    stored_status: str = ""
 
     @property
     def status(self) -> str:
-        return self.post.status
+        return self.stored_status or self.post.status
 
     @property
     def escalate(self) -> bool:
@@ -172,8 +176,9 @@ def _settle(post: Post, thread: Thread, verdict: screening.Screening, *,
         # Hidden again until a moderator looks; the reply count follows what others see.
         visibility.hold_again(post)
     review.record(post, verdict)
+    stored = {"post_id": post.id, "thread_id": post.thread_id, "stored_status": post.status}
     db.session.commit()
-    return PostOutcome(post=post, thread=thread, screening=verdict, privacy=warnings)
+    return PostOutcome(post=post, thread=thread, screening=verdict, privacy=warnings, **stored)
 
 
 def create_thread(

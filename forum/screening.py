@@ -75,14 +75,23 @@ _pipelines: dict[tuple[str, str], Any] = {}
 _pipelines_lock = threading.Lock()
 
 
+def _injected_pipeline() -> Any | None:
+    app = current_app
+    return app.extensions.get("moderation_pipeline") or app.config.get("MODERATION_PIPELINE")
+
+
+def _pipeline_key() -> tuple[str, str]:
+    config = current_app.config
+    return (str(config.get("MODERATION_MODEL") or ""),
+            str(config.get("MODERATION_TOXICITY_MODEL") or "none"))
+
+
 def _configured_pipeline() -> Any:
     """The injected pipeline (tests) or the process-wide one for this configuration."""
-    app = current_app
-    injected = app.extensions.get("moderation_pipeline") or app.config.get("MODERATION_PIPELINE")
+    injected = _injected_pipeline()
     if injected is not None:
         return injected
-    key = (str(app.config.get("MODERATION_MODEL") or ""),
-           str(app.config.get("MODERATION_TOXICITY_MODEL") or "none"))
+    key = _pipeline_key()
     pipeline = _pipelines.get(key)
     if pipeline is None:
         with _pipelines_lock:
@@ -92,6 +101,32 @@ def _configured_pipeline() -> Any:
                                                toxicity_model=key[1])
                 _pipelines[key] = pipeline
     return pipeline
+
+
+_batchers: dict[tuple[str, str], Any] = {}
+
+
+def _screener() -> Any:
+    """What screens a post: the process-wide pipeline behind its micro-batcher (concurrent
+    posts in a threaded worker are scored together), or an injected pipeline as it is."""
+    pipeline = _configured_pipeline()
+    config = current_app.config
+    if _injected_pipeline() is not None or not config.get("SCREENING_BATCH", True):
+        return pipeline
+    key = _pipeline_key()
+    batcher = _batchers.get(key)
+    if batcher is None:
+        with _pipelines_lock:
+            batcher = _batchers.get(key)
+            if batcher is None:
+                batcher = moderation.ScreeningBatcher(
+                    pipeline.screen,
+                    window=config.get("SCREENING_BATCH_WINDOW_MS", 2.0) / 1000,
+                    max_items=config.get("SCREENING_BATCH_MAX", 16),
+                    timeout=config.get("SCREENING_TIMEOUT_SECONDS", 30.0),
+                )
+                _batchers[key] = batcher
+    return batcher
 
 
 def warm_in_background(app: Any) -> threading.Thread | None:
@@ -216,8 +251,9 @@ def screen_text(text: str, parent_text: str | None) -> Screening:
     if screening_off():
         return Screening(decision="publish", model_version="off")
     try:
-        pipeline = _configured_pipeline()
-        verdicts = pipeline.screen([moderation.Item(id="post", text=text, parent=parent_text)])
+        verdicts = _screener().screen(
+            [moderation.Item(id="post", text=text, parent=parent_text)]
+        )
         return from_verdict(verdicts[0])
     except Exception as exc:
         # Fail closed: hold for a moderator rather than publish unscreened.

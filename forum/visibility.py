@@ -41,9 +41,12 @@ def _move_status(post: Post, from_statuses: Iterable[str], to_status: str,
     """
     db.session.flush()
     allowed = tuple(from_statuses)
-    before = db.session.execute(
-        select(Post.status).where(Post.id == post.id)
-    ).scalar_one_or_none()
+    if len(allowed) == 1:
+        before = allowed[0]  # the UPDATE's condition says whether it was (no read first)
+    else:
+        before = db.session.execute(
+            select(Post.status).where(Post.id == post.id)
+        ).scalar_one_or_none()
     if before not in allowed:
         db.session.expire(post, ["status"])
         return None

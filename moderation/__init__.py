@@ -5,6 +5,7 @@ authors' nudge wording, and the training entry points its CLI calls). Only the s
 is imported at module level; the models load lazily inside functions.
 """
 
+from moderation.batching import ScreeningBatcher, ScreeningTimeout
 from moderation.pipeline import Pipeline
 from moderation.policy import NUDGES
 from moderation.training import DEFAULT_DATA as DEFAULT_TRAINING_DATA
@@ -36,6 +37,8 @@ __all__ = [
     "Item",
     "Pipeline",
     "RuleHit",
+    "ScreeningBatcher",
+    "ScreeningTimeout",
     "Verdict",
     "ensure_community_model",
     "train_community_model",

@@ -215,7 +215,11 @@ class ScoringModel:
     def _score_single(self, texts: list[str]) -> list[dict[str, float]]:
         if not texts:
             return []
-        raw = self.detox.predict(list(texts))
+        import torch
+
+        # Detoxify.predict records autograd history it never uses; scores are the same without.
+        with torch.inference_mode():
+            raw = self.detox.predict(list(texts))
         columns = [_as_list(raw[name]) for name in self._detox_labels]
         return [
             {label: float(column[i]) for label, column in zip(self.labels, columns, strict=True)}
@@ -230,7 +234,7 @@ class ScoringModel:
 
         model, tokenizer = self.detox.model, self.detox.tokenizer
         model.eval()
-        with torch.no_grad():
+        with torch.inference_mode():
             inputs = tokenizer(
                 [seg[1] for seg in segments],
                 [seg[2] or "" for seg in segments],
@@ -380,12 +384,11 @@ def _load_crisis_head(file: Path, stored: Any, encoder_folder: str) -> dict[str,
         return {}
     if not isinstance(stored, dict):
         raise ModelUnavailable(f"checkpoint {file}: its crisis head is not a mapping")
+    precision = crisis_encoder_precision()
     try:
         with _quiet_transformers():
-            encoder = _sentence_encoder(encoder_folder)
-        head = crisis_head.CrisisHead(
-            encoder, crisis_head.HeadWeights.from_dict(stored)
-        )
+            encoder = _sentence_encoder(encoder_folder, precision)
+        head = crisis_head.CrisisHead(encoder, crisis_head.HeadWeights.from_dict(stored))
     except crisis_head.HeadError as exc:
         raise ModelUnavailable(f"checkpoint {file}: {exc}") from exc
     except Exception as exc:
@@ -396,15 +399,29 @@ def _load_crisis_head(file: Path, stored: Any, encoder_folder: str) -> dict[str,
     return {crisis_head.SCORE_NAME: head}
 
 
-_encoders: dict[str, Any] = {}
+_encoders: dict[tuple[str, str], Any] = {}
 
 
-def _sentence_encoder(folder: str) -> Any:
-    """One frozen sentence encoder per folder per process (callers hold _cache_lock)."""
-    encoder = _encoders.get(folder)
+def crisis_encoder_precision() -> str:
+    """MODERATION_CRISIS_ENCODER: how the crisis head's frozen encoder runs (int8 or fp32)."""
+    wanted = os.environ.get("MODERATION_CRISIS_ENCODER", "").strip().lower()
+    if not wanted:
+        return crisis_head.SERVING_PRECISION
+    if wanted not in crisis_head.PRECISIONS:
+        raise ModelUnavailable(
+            f"MODERATION_CRISIS_ENCODER={wanted!r}: use one of {', '.join(crisis_head.PRECISIONS)}"
+        )
+    return wanted
+
+
+def _sentence_encoder(folder: str, precision: str) -> Any:
+    """One frozen sentence encoder per folder and precision per process (callers hold
+    _cache_lock)."""
+    key = (folder, precision)
+    encoder = _encoders.get(key)
     if encoder is None:
-        encoder = crisis_head.SentenceEncoder(folder)
-        _encoders[folder] = encoder
+        encoder = crisis_head.SentenceEncoder(folder, precision=key[1])
+        _encoders[key] = encoder
     return encoder
 
 

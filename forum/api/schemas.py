@@ -98,9 +98,9 @@ def post_json(post: Post) -> dict[str, Any]:
 
 def outcome_json(outcome: posting.PostOutcome) -> dict[str, Any]:
     answer = {
-        "id": outcome.thread.id,
-        "thread_id": outcome.thread.id,
-        "post_id": outcome.post.id,
+        "id": outcome.thread_id,
+        "thread_id": outcome.thread_id,
+        "post_id": outcome.post_id,
         "status": outcome.status,
         "escalate": outcome.escalate,
         # Kind warnings about identifying details (names, addresses, ...); never blocking.

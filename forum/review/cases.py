@@ -87,7 +87,8 @@ def record(post: Post, verdict: Screening, source: str | None = None) -> Moderat
         unavailable=verdict.unavailable, nudged=nudged, created_at=utcnow(),
     ))
 
-    case = open_case_for(post.id)
+    # A post written in this very transaction cannot have a case yet.
+    case = open_case_for(post.id) if source != "create" else None
     lane = _lane_for(verdict)
     now = utcnow()
     if lane is not None:

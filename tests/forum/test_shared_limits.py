@@ -152,3 +152,10 @@ def test_reading_the_config_changes_nothing_until_gunicorn_starts(monkeypatch):
     monkeypatch.delenv("FORUM_RATELIMIT_STORAGE_URL", raising=False)
     gunicorn_conf()
     assert "FORUM_RATELIMIT_STORAGE_URL" not in os.environ
+
+
+def test_workers_run_more_threads_on_postgresql_than_on_sqlite():
+    conf = gunicorn_conf()
+    assert conf.default_threads({}) == 4  # the default database is an SQLite file
+    assert conf.default_threads({"FORUM_DATABASE_URL": "sqlite:////srv/forum.db"}) == 4
+    assert conf.default_threads({"FORUM_DATABASE_URL": "postgresql+psycopg://db/forum"}) == 16

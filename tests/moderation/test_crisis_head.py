@@ -71,6 +71,24 @@ def test_stored_form_round_trips():
     assert crisis_head.HeadWeights.from_dict(stored) == weights
 
 
+def test_the_int8_encoder_is_quantised_and_close_to_the_fp32_one():
+    import torch
+
+    folder = training.encoder_dir()
+    fp32 = crisis_head.SentenceEncoder(folder)
+    int8 = crisis_head.SentenceEncoder(folder, precision="int8")
+    assert not any("quantized" in type(m).__module__ for m in fp32.model.modules())
+    assert any("quantized" in type(m).__module__ for m in int8.model.modules())
+    texts = ["I've been giving my things away.", "Proud of you, truly.", "Day 12 of no contact"]
+    a, b = fp32.embed(texts), int8.embed(texts)
+    similarity = torch.nn.functional.cosine_similarity(a, b, dim=1)
+    assert similarity.min() > 0.8  # close, yet not equal: hence a head per precision
+    assert not torch.equal(a, b)
+    assert torch.equal(int8.embed(texts), b)  # deterministic
+    with pytest.raises(ValueError, match="precision"):
+        crisis_head.SentenceEncoder(folder, precision="fp16")
+
+
 @pytest.mark.model
 def test_a_trained_checkpoint_carries_the_head_and_the_model_reports_its_score(tmp_path):
     import torch
@@ -84,6 +102,8 @@ def test_a_trained_checkpoint_carries_the_head_and_the_model_reports_its_score(t
 
     models.clear_cache()
     model = models.load_community_model(out)
+    # Fitted on float32 vectors, served on int8 ones (MODERATION_CRISIS_ENCODER's default).
+    assert model.extra_scorers[CRISIS_EMBEDDING].encoder.precision == "int8"
     texts = ["I have been giving my things away, it feels right.", "Proud of you, truly."]
     scores = model.predict(texts)
     assert all(set(s) == {*COMMUNITY_LABELS, CRISIS_EMBEDDING} for s in scores)
@@ -123,6 +143,31 @@ def test_ensure_adds_a_missing_head_without_retraining(tmp_path, monkeypatch):
     messages.clear()
     training.ensure_community_model(out, [data], epochs=1, seed=2, progress=messages.append)
     assert not any("adding" in m for m in messages)
+
+
+@pytest.mark.model
+def test_the_crisis_encoder_runs_in_the_precision_asked_for(tmp_path, monkeypatch):
+    data = write_tiny_training_set(tmp_path / "tiny.jsonl")
+    out = tmp_path / "community.ckpt"
+    training.train([data], out, epochs=1, seed=2, progress=None)
+    monkeypatch.setenv("MODERATION_CRISIS_ENCODER", "fp32")
+    models.clear_cache()
+    fp32 = models.load_community_model(out)
+    assert fp32.extra_scorers[CRISIS_EMBEDDING].encoder.precision == "fp32"
+    monkeypatch.setenv("MODERATION_CRISIS_ENCODER", "int8")
+    models.clear_cache()
+    int8 = models.load_community_model(out)
+    assert int8.extra_scorers[CRISIS_EMBEDDING].encoder.precision == "int8"
+    text = ["I have been giving my things away, it feels right."]
+    # The community model's own scores are the same; only the head's input differs.
+    fp32_scores, int8_scores = fp32.predict(text)[0], int8.predict(text)[0]
+    assert all(fp32_scores[label] == pytest.approx(int8_scores[label], abs=1e-5)
+               for label in COMMUNITY_LABELS)
+    monkeypatch.setenv("MODERATION_CRISIS_ENCODER", "fp16")
+    models.clear_cache()
+    with pytest.raises(models.ModelUnavailable, match="MODERATION_CRISIS_ENCODER"):
+        models.load_community_model(out)
+    models.clear_cache()
 
 
 @pytest.mark.model

@@ -18,6 +18,7 @@ MODULES = [
     "moderation.rules",
     "moderation.policy",
     "moderation.pipeline",
+    "moderation.batching",
     "moderation.evaluation",
     "moderation.__main__",
     "moderation.models",

@@ -9,13 +9,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_gunicorn(env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen:
-    """`gunicorn -c gunicorn.conf.py wsgi:app` from the project root, output to ``log``."""
+def start_gunicorn(env: dict[str, str], log: Path, *extra: str,
+                   root: Path = PROJECT_ROOT) -> subprocess.Popen:
+    """`gunicorn -c gunicorn.conf.py wsgi:app` from the project root (or another copy of the
+    project, for before/after benchmarks), output to ``log``."""
     with log.open("ab") as log_file:
         return subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", *extra,
              "wsgi:app"],
-            cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )
 
 
