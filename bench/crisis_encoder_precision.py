@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/crisis_encoder_precision.py [--checkpoint PATH]
 
-Screens moderation/data/validation.jsonl and validation-2.jsonl (the project's own dev sets)
+Screens moderation/data/validation.jsonl and validation-2.jsonl (the project's own validation sets; never the shared evaluation sets)
 with the whole pipeline twice on the same checkpoint: the crisis head's encoder in float32 (as
 the head was fitted) and in int8 (MODERATION_CRISIS_ENCODER, dynamic quantisation of its linear
 layers). Printed per file: decision flips (publish/hold/block), escalation changes (lost and

@@ -82,7 +82,7 @@ class SentenceEncoder:
     ``precision="int8"`` runs the encoder's linear layers with dynamic int8 quantisation
     (weights stored as int8, activations quantised per row): about twice as fast on one CPU
     thread. The head is fitted on float32 vectors and served on int8 ones by default; on the
-    dev sets that changed no decision and lost no crisis escalation, while a head refitted on
+    validation sets that changed no decision and lost no crisis escalation, while a head refitted on
     int8 vectors ranked crisis rows slightly worse in cross-validation (README, Figures;
     bench/crisis_encoder_precision.py, bench/crisis_head.py --precision).
     """
