@@ -19,8 +19,8 @@ from flask import current_app
 from sqlalchemy import Row, Select, bindparam, func, literal, select
 
 from .extensions import db
-from .models import Category, Post, PostStatus, Thread, User
-from .reading import ThreadPage, blocked_ids_of, visible_threads_filter
+from .models import Category, Thread, User
+from .reading import ThreadPage, hidden_replies_per_thread, visible_threads_filter
 from .render_cache import RenderCache
 from .thread_reading import STATEMENT_CACHE_SIZE, STATEMENT_COST, viewer_shape
 
@@ -41,13 +41,7 @@ def _build_threads(viewer: User | None, in_one_category: bool) -> Select:
     if viewer is None or not viewer.is_authenticated:
         hidden = literal(0)
     else:
-        hidden = (
-            select(func.count()).select_from(Post)
-            .where(Post.thread_id == Thread.id, Post.is_opening.is_(False),
-                   Post.status == PostStatus.PUBLISHED.value,
-                   Post.author_id.in_(blocked_ids_of(viewer)))
-            .scalar_subquery()
-        )
+        hidden = hidden_replies_per_thread(viewer)
     query = (
         select(Thread.id, Thread.title, Thread.content_warning, Thread.is_visible,
                Thread.reply_count, hidden.label("hidden"), Thread.last_activity_at,

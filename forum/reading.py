@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import ScalarSelect, Select, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from . import audience
@@ -32,6 +32,18 @@ def blocked_ids_of(viewer: User | None) -> Select:
     if viewer is None or not viewer.is_authenticated:
         return select(Block.blocked_id).where(false())
     return select(Block.blocked_id).where(Block.blocker_id == viewer.id)
+
+
+def hidden_replies_per_thread(viewer: User) -> ScalarSelect:
+    """A member's count of a thread's published replies by members they blocked, correlated to
+    ``Thread`` (for a select that lists threads): the thread page hides those replies."""
+    return (
+        select(func.count()).select_from(Post)
+        .where(Post.thread_id == Thread.id, Post.is_opening.is_(False),
+               Post.status == PostStatus.PUBLISHED.value,
+               Post.author_id.in_(blocked_ids_of(viewer)))
+        .scalar_subquery()
+    )
 
 
 def _viewer_id(viewer: User | None) -> int | None:

@@ -22,8 +22,13 @@ from sqlalchemy import Select, bindparam, exists, false, func, literal, select
 from . import trust
 from .errors import NotFound
 from .extensions import db
-from .models import Category, Post, PostStatus, Role, Support, Thread, User
-from .reading import blocked_ids_of, visible_posts_filter, visible_threads_filter
+from .models import Category, Post, Role, Support, Thread, User
+from .reading import (
+    blocked_ids_of,
+    hidden_replies_per_thread,
+    visible_posts_filter,
+    visible_threads_filter,
+)
 from .render_cache import RenderCache
 
 STAFF_ROLES = (Role.MODERATOR.value, Role.ADMIN.value)
@@ -127,13 +132,7 @@ def _build(viewer: User | None) -> _Statements:
         supported = false()
     else:
         posts_where.append(Post.author_id.not_in(blocked_ids_of(viewer)))
-        hidden = (
-            select(func.count()).select_from(Post)
-            .where(Post.thread_id == Thread.id, Post.is_opening.is_(False),
-                   Post.status == PostStatus.PUBLISHED.value,
-                   Post.author_id.in_(blocked_ids_of(viewer)))
-            .scalar_subquery()
-        )
+        hidden = hidden_replies_per_thread(viewer)
         supported = exists().where(Support.post_id == Post.id, Support.user_id == viewer_id)
     every_post = select(func.count(), func.coalesce(func.sum(Post.version), 0),
                         func.coalesce(func.max(Post.id), 0)).where(Post.thread_id == Thread.id)

@@ -13,6 +13,8 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests.support.factories import PASSWORD
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -97,5 +99,48 @@ def new_page(browser):
         return page
 
     yield open_page
+    for context in contexts:
+        context.close()
+
+
+# For tests that drive the test's own `app` fixture (its database, its fake pipeline) rather
+# than live_server's app.
+@pytest.fixture
+def app_server(app):
+    """The test's app served by werkzeug's threaded server on a free loopback port."""
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page_for(browser, app_server):
+    """``page_for(username)``: a new browser context signed in as that member (None: a
+    visitor). Confirm dialogs are accepted; CSP complaints collect in ``page.csp_errors``."""
+    contexts = []
+
+    def open_as(username: str | None):
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        page.csp_errors = []
+        page.on("console", lambda message: (
+            page.csp_errors.append(message.text)
+            if "Content Security Policy" in message.text else None))
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.set_default_timeout(10_000)
+        if username is not None:
+            page.goto(f"{app_server}/login")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", PASSWORD)  # make_user's
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{app_server}/")
+        return page
+
+    yield open_as
     for context in contexts:
         context.close()

@@ -6,15 +6,13 @@ The app runs on a local threaded server with the fake screening pipeline (tests/
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
 from forum import crisis_resources, posting, review
 from forum.extensions import db
 from forum.models import Appeal, ModerationCase, Notice, Post
-from tests.support.factories import PASSWORD, make_thread, make_user
+from tests.support.factories import make_thread, make_user
 from tests.support.fake_pipeline import screened
 
 pytestmark = pytest.mark.browser
@@ -29,51 +27,12 @@ def app_config(app_config):
     return screened(app_config)
 
 
-@pytest.fixture
-def live_server(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def page_for(browser, live_server):
-    contexts = []
-
-    def open_as(username: str | None):
-        context = browser.new_context()
-        contexts.append(context)
-        page = context.new_page()
-        page.csp_errors = []
-        page.on("console", lambda message: (
-            page.csp_errors.append(message.text)
-            if "Content Security Policy" in message.text else None))
-        page.on("dialog", lambda dialog: dialog.accept())
-        page.set_default_timeout(10_000)
-        if username is not None:
-            page.goto(f"{live_server}/login")
-            page.fill("input[name=username]", username)
-            page.fill("input[name=password]", PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{live_server}/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
 def _fresh(query):
     db.session.expire_all()
     return db.session.scalar(query)
 
 
-def test_moderator_answers_a_crisis_post_with_an_edited_template(app, live_server, page_for):
+def test_moderator_answers_a_crisis_post_with_an_edited_template(app, app_server, page_for):
     make_user("mod_willow", role="moderator")
     rowan = make_user("rowan")
     crisis_resources.set_region(rowan, "uk")
@@ -83,9 +42,9 @@ def test_moderator_answers_a_crisis_post_with_an_edited_template(app, live_serve
     assert case.lane == "urgent"
 
     mod = page_for("mod_willow")
-    mod.goto(f"{live_server}/mod/?lane=urgent")
+    mod.goto(f"{app_server}/mod/?lane=urgent")
     mod.get_by_role("link", name=f"Case {case.id}").click()
-    mod.wait_for_url(f"{live_server}/mod/cases/{case.id}")
+    mod.wait_for_url(f"{app_server}/mod/cases/{case.id}")
     outreach = mod.locator("#outreach")
     assert "Reach out to rowan" in outreach.inner_text()
     assert UK_SAMARITANS not in mod.content()  # the member's region stays theirs
@@ -116,7 +75,7 @@ def test_moderator_answers_a_crisis_post_with_an_edited_template(app, live_serve
     assert mod.csp_errors == [] and member.csp_errors == []
 
 
-def test_member_appeals_and_a_second_moderator_overturns_it(app, live_server, page_for):
+def test_member_appeals_and_a_second_moderator_overturns_it(app, app_server, page_for):
     ash = make_user("mod_ash", role="moderator")
     make_user("mod_birch", role="moderator")
     river = make_user("river")
@@ -126,27 +85,27 @@ def test_member_appeals_and_a_second_moderator_overturns_it(app, live_server, pa
 
     member = page_for("river")
     member.get_by_role("link", name="Decisions about you, and asking for another look").click()
-    member.wait_for_url(f"{live_server}/account/decisions")
+    member.wait_for_url(f"{app_server}/account/decisions")
     assert "It reads as shaming her for a slip." in member.content()
     member.get_by_role("link", name="Ask for another look").click()
-    member.wait_for_url(f"{live_server}/appeal/post/{post.id}")
+    member.wait_for_url(f"{app_server}/appeal/post/{post.id}")
     member.get_by_label("What would you like the moderators to know?").fill(NOTE)
     member.get_by_role("button", name="Send it to a moderator").click()
-    member.wait_for_url(f"{live_server}/account/decisions")
+    member.wait_for_url(f"{app_server}/account/decisions")
     member.locator("text=A different moderator from the one who decided").wait_for()
     appeal = _fresh(select(Appeal))
     assert appeal.status == "open" and appeal.note == NOTE
 
     # The moderator who rejected it is asked to leave it to someone else.
     first = page_for("mod_ash")
-    first.goto(f"{live_server}/mod/appeals/{appeal.id}")
+    first.goto(f"{app_server}/mod/appeals/{appeal.id}")
     assert "another moderator will answer this appeal" in first.content()
     assert first.get_by_role("button", name="Overturn").count() == 0
 
     second = page_for("mod_birch")
-    second.goto(f"{live_server}/mod/")
+    second.goto(f"{app_server}/mod/")
     second.locator("nav.lanes").get_by_role("link", name="Appeals").click()
-    second.wait_for_url(f"{live_server}/mod/?lane=appeals")
+    second.wait_for_url(f"{app_server}/mod/?lane=appeals")
     assert NOTE in second.content() and "mod_ash" in second.content()
     second.get_by_role("link", name=f"Appeal {appeal.id}").click()
     second.get_by_label("Your words to river").fill("You were quoting him. Sorry we took it down.")
@@ -157,14 +116,14 @@ def test_member_appeals_and_a_second_moderator_overturns_it(app, live_server, pa
     assert _fresh(select(ModerationCase.status).where(ModerationCase.post_id == post.id)) \
         == "approved"
 
-    member.goto(f"{live_server}/")
+    member.goto(f"{app_server}/")
     outcome = member.locator(".flash", has_text="agreed with you")
     outcome.wait_for()
     assert "published again" in outcome.inner_text()
     assert "You were quoting him. Sorry we took it down." in outcome.inner_text()
 
     visitor = page_for(None)
-    visitor.goto(f"{live_server}/t/{thread.id}")
+    visitor.goto(f"{app_server}/t/{thread.id}")
     visitor.locator(f"#post-{post.id}").wait_for()
     assert "what did you expect?" in visitor.locator(f"#post-{post.id}").inner_text()
     assert member.csp_errors == [] and second.csp_errors == [] and first.csp_errors == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from forum import posting, review
 from forum.extensions import db
 from forum.models import AuditEntry, ModerationCase, NudgeEvent, Post, PostStatus
 from tests.browser.conftest import ARTIFACTS
-from tests.support.factories import PASSWORD, make_thread, make_user
+from tests.support.factories import make_thread, make_user
 from tests.support.fake_pipeline import screened
 
 pytestmark = pytest.mark.browser
@@ -54,53 +53,16 @@ def app_config(app_config):
     return screened(app_config)
 
 
-@pytest.fixture
-def live_server(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def page_for(browser, live_server):
-    contexts = []
-
-    def open_as(username: str):
-        context = browser.new_context()
-        contexts.append(context)
-        page = context.new_page()
-        page.csp_errors = []
-        page.on("console", lambda message: (
-            page.csp_errors.append(message.text)
-            if "Content Security Policy" in message.text else None))
-        page.set_default_timeout(10_000)
-        page.goto(f"{live_server}/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server}/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
 def _fresh(query):
     db.session.expire_all()
     return db.session.scalar(query)
 
 
-def test_author_edits_after_the_nudge_and_it_publishes(app, live_server, page_for):
+def test_author_edits_after_the_nudge_and_it_publishes(app, app_server, page_for):
     thread = make_thread(make_user("river"), body="I broke NC last night.").thread
     make_user("stone")
     page = page_for("stone")
-    page.goto(f"{live_server}/t/{thread.id}")
+    page.goto(f"{app_server}/t/{thread.id}")
     page.fill("textarea[name=body]", SHAMING)
     page.get_by_role("button", name="Post reply").click()
 
@@ -119,11 +81,11 @@ def test_author_edits_after_the_nudge_and_it_publishes(app, live_server, page_fo
     assert page.csp_errors == []
 
 
-def test_author_sends_it_anyway_and_it_waits_for_a_moderator(app, live_server, page_for):
+def test_author_sends_it_anyway_and_it_waits_for_a_moderator(app, app_server, page_for):
     thread = make_thread(make_user("river")).thread
     make_user("stone")
     page = page_for("stone")
-    page.goto(f"{live_server}/t/{thread.id}")
+    page.goto(f"{app_server}/t/{thread.id}")
     page.fill("textarea[name=body]", SHAMING)
     page.get_by_role("button", name="Post reply").click()
     page.locator("section.nudge").wait_for()
@@ -135,7 +97,7 @@ def test_author_sends_it_anyway_and_it_waits_for_a_moderator(app, live_server, p
     assert case.lane == "held" and case.nudged is True
 
 
-def test_moderator_works_the_queue_with_the_keyboard(app, live_server, page_for):
+def test_moderator_works_the_queue_with_the_keyboard(app, app_server, page_for):
     make_user("mod_willow", role="moderator")
     thread = make_thread(make_user("river")).thread
     posts = [posting.reply(make_user(), thread.id, f"{n}: you went back again",
@@ -143,7 +105,7 @@ def test_moderator_works_the_queue_with_the_keyboard(app, live_server, page_for)
     cases = [db.session.scalar(select(ModerationCase.id).where(ModerationCase.post_id == p.id))
              for p in posts]
     page = page_for("mod_willow")
-    page.goto(f"{live_server}/mod/")
+    page.goto(f"{app_server}/mod/")
 
     help_box = page.locator("#mod-help")
     assert help_box.is_hidden()
@@ -183,7 +145,7 @@ def test_moderator_works_the_queue_with_the_keyboard(app, live_server, page_for)
     assert page.csp_errors == []
 
 
-def test_moderator_reads_the_agreement_page_kept_as_a_screenshot(app, live_server, page_for):
+def test_moderator_reads_the_agreement_page_kept_as_a_screenshot(app, app_server, page_for):
     mod = make_user("mod_willow", role="moderator")
     thread = make_thread(make_user("river")).thread
     writer = make_user("stone")
@@ -195,7 +157,7 @@ def test_moderator_reads_the_agreement_page_kept_as_a_screenshot(app, live_serve
         else:
             review.approve(mod, case.id)
     page = page_for("mod_willow")
-    page.goto(f"{live_server}/mod/agreement")
+    page.goto(f"{app_server}/mod/agreement")
     charts = page.locator("svg.chart")
     charts.first.wait_for()
     assert charts.count() == 3

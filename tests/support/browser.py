@@ -42,3 +42,4 @@ def register(page, server, username: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base_url}/")
     assert page.get_by_text(f"Welcome back, {username}.").is_visible()
+
