@@ -86,21 +86,25 @@ def _pipeline_key() -> tuple[str, str]:
             str(config.get("MODERATION_TOXICITY_MODEL") or "none"))
 
 
+def _one_per_key(store: dict, key: tuple[str, str], build: Any) -> Any:
+    """``store[key]``, built once per process by ``build()`` even when threads race."""
+    found = store.get(key)
+    if found is None:
+        with _pipelines_lock:
+            found = store.get(key)
+            if found is None:
+                found = store[key] = build()
+    return found
+
+
 def _configured_pipeline() -> Any:
     """The injected pipeline (tests) or the process-wide one for this configuration."""
     injected = _injected_pipeline()
     if injected is not None:
         return injected
     key = _pipeline_key()
-    pipeline = _pipelines.get(key)
-    if pipeline is None:
-        with _pipelines_lock:
-            pipeline = _pipelines.get(key)
-            if pipeline is None:
-                pipeline = moderation.Pipeline(community_model_path=key[0] or None,
-                                               toxicity_model=key[1])
-                _pipelines[key] = pipeline
-    return pipeline
+    return _one_per_key(_pipelines, key, lambda: moderation.Pipeline(
+        community_model_path=key[0] or None, toxicity_model=key[1]))
 
 
 _batchers: dict[tuple[str, str], Any] = {}
@@ -109,24 +113,19 @@ _batchers: dict[tuple[str, str], Any] = {}
 def _screener() -> Any:
     """What screens a post: the process-wide pipeline behind its micro-batcher (concurrent
     posts in a threaded worker are scored together), or an injected pipeline as it is."""
+    injected = _injected_pipeline()
+    if injected is not None:
+        return injected
     pipeline = _configured_pipeline()
     config = current_app.config
-    if _injected_pipeline() is not None or not config.get("SCREENING_BATCH", True):
+    if not config.get("SCREENING_BATCH", True):
         return pipeline
-    key = _pipeline_key()
-    batcher = _batchers.get(key)
-    if batcher is None:
-        with _pipelines_lock:
-            batcher = _batchers.get(key)
-            if batcher is None:
-                batcher = moderation.ScreeningBatcher(
-                    pipeline.screen,
-                    window=config.get("SCREENING_BATCH_WINDOW_MS", 2.0) / 1000,
-                    max_items=config.get("SCREENING_BATCH_MAX", 16),
-                    timeout=config.get("SCREENING_TIMEOUT_SECONDS", 30.0),
-                )
-                _batchers[key] = batcher
-    return batcher
+    return _one_per_key(_batchers, _pipeline_key(), lambda: moderation.ScreeningBatcher(
+        pipeline.screen,
+        window=config.get("SCREENING_BATCH_WINDOW_MS", 2.0) / 1000,
+        max_items=config.get("SCREENING_BATCH_MAX", 16),
+        timeout=config.get("SCREENING_TIMEOUT_SECONDS", 30.0),
+    ))
 
 
 def warm_in_background(app: Any) -> threading.Thread | None:
