@@ -63,6 +63,11 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The secret of the sign-in this object was loaded for (see forum/sign_ins.py); not stored.
     sign_in_secret = None
+    # The id of the member's newest notice, read in the same query as the sign-in
+    # (forum/sign_ins.py) so most page views need no query for notices; None: they have none;
+    # NOT_READ: this object was loaded another way (forum/web/notices.py then asks).
+    NOT_READ = -1
+    newest_notice_id: int | None = NOT_READ
     # Set when screening blocked this member's texts REPEATED_BLOCKS times within a day
     # (forum/review/attempts.py); moderators see the flag and clear it.
     attempts_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

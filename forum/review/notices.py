@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
 from ..models import Notice, User, utcnow
@@ -20,6 +20,14 @@ def notify(user_id: int, kind: str, message: str, post_id: int | None, now: date
     """Add a notice to the caller's transaction."""
     db.session.add(Notice(user_id=user_id, kind=kind, message=message, post_id=post_id,
                           created_at=now))
+
+
+# The newest notice of the member in the enclosing query, as a column: the sign-in check on
+# every request reads it (forum/sign_ins.py), so a page view asks for notices only when there is
+# one the browser session has not seen.
+NEWEST_NOTICE_ID = (
+    select(func.max(Notice.id)).where(Notice.user_id == User.id).correlate(User).scalar_subquery()
+)
 
 
 # Read on every signed-in page view: built once (building a statement costs more than running it).
