@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/crisis_encoder_precision.py [--checkpoint PATH]
 
-Screens moderation/data/validation.jsonl and validation-2.jsonl (the project's own validation sets; never the shared evaluation sets)
-with the whole pipeline twice on the same checkpoint: the crisis head's encoder in float32 (as
-the head was fitted) and in int8 (MODERATION_CRISIS_ENCODER, dynamic quantisation of its linear
-layers). Printed per file: decision flips (publish/hold/block), escalation changes (lost and
-new, and crisis rows escalated), category changes, how far crisis_embedding moved; then the
-head's time for one short reply in each precision (p50 of 200, 1 torch thread).
+Screens moderation/data/validation.jsonl, validation-2.jsonl and validation-3.jsonl (the project's
+own validation sets; never the shared evaluation sets) with the whole pipeline twice on the same
+checkpoint: the crisis head's encoder in float32 (as the head was fitted) and in int8
+(MODERATION_CRISIS_ENCODER, dynamic quantisation of its linear layers). Printed per file: decision
+flips (publish/hold/block), escalation changes (lost and new, and crisis rows escalated), category
+changes, how far crisis_embedding moved; then the head's time for one short reply in each precision
+(p50 of 200, 1 torch thread).
 Acceptance (issue 14): at most 0.5 % decision flips and no lost escalation of a crisis row.
 """
 
@@ -27,7 +28,7 @@ from moderation import CRISIS, Pipeline, crisis_head, models  # noqa: E402
 from moderation.dataset import load_rows  # noqa: E402
 from moderation.evaluation import screen_rows  # noqa: E402
 
-FILES = ("validation.jsonl", "validation-2.jsonl")
+FILES = ("validation.jsonl", "validation-2.jsonl", "validation-3.jsonl")
 DATA = PROJECT_ROOT / "moderation" / "data"
 REPLY = "I can't do this anymore. I've been saving my pills and tonight feels like the night."
 

@@ -167,7 +167,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         )
         if cache:
             cache.write_text(json.dumps(scores), encoding="utf-8")
-    suggested = evaluation.tune_thresholds(rows, scores)
+    suggested = evaluation.tune_thresholds(rows, scores, per_label=args.per_label)
     print(json.dumps(suggested, indent=2))
     return 0
 
@@ -194,7 +194,7 @@ def _tune_on_validation(args: argparse.Namespace) -> int:
         [parse(row.parent).plain if row.parent else None for row in rows],
     )
     suggested = evaluation.tune_thresholds(
-        rows, [dict(s) for s in scores], source=f"validation ({', '.join(p.name for p in paths)})"
+        rows, [dict(s) for s in scores], per_label=args.per_label, source=f"validation ({', '.join(p.name for p in paths)})"
     )
     print(json.dumps(suggested, indent=2))
     return 0
@@ -266,6 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
         "cross-validation",
     )
     sub.add_argument("--model", help="checkpoint for --validation (default: $MODERATION_MODEL)")
+    sub.add_argument(
+        "--per-label", action="store_true",
+        help="a threshold per harmful label (default: one shared by all six)",
+    )
     sub.set_defaults(func=cmd_tune)
 
     sub = commands.add_parser("status", help="what is loaded, as JSON")

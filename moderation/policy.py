@@ -50,21 +50,23 @@ from moderation.types import (
 )
 
 # Defaults chosen by `python -m moderation tune --validation moderation/data/validation.jsonl
-# moderation/data/validation-2.jsonl`: the shipped model's scores on the two blind validation
-# sets (840 rows, written apart from the training data), rules included; never tuned on the
-# dev sets. The crisis head's threshold follows the rule in evaluation._crisis_thresholds.
+# moderation/data/validation-2.jsonl moderation/data/validation-3.jsonl`: the shipped model's
+# scores on the three blind validation sets (1,244 rows, written apart from the training data),
+# rules included; never tuned on the dev sets. One threshold is shared by the six harmful
+# labels (it did better on held-out sets than one per label, README). The crisis head's
+# threshold follows the rule in evaluation._crisis_thresholds.
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "nc_shaming": 0.85,
-    "victim_blaming": 0.55,
-    "guilt_tripping": 0.8,
-    "darvo": 0.7,
-    "invalidation": 0.75,
+    "victim_blaming": 0.85,
+    "guilt_tripping": 0.85,
+    "darvo": 0.85,
+    "invalidation": 0.85,
     "toxic": 0.85,
-    "crisis": 0.2,
+    "crisis": 0.55,
     # the crisis head on frozen sentence embeddings (either score escalates)
     CRISIS_EMBEDDING: 0.9,
     # model-only harmful evidence when a publish_guard rule matched (or the post is a crisis)
-    "guarded": 0.65,
+    "guarded": 0.85,
     # Detoxify on the writer's words to the reader, with nothing else
     "toxicity_alone": 0.97,
     # Detoxify score that makes a borderline community "toxic" score count ...

@@ -328,10 +328,33 @@ def test_tune_thresholds_on_out_of_fold_scores_keeps_false_positives_low():
         if label == "supportive" and i % 10 == 0:
             row_scores["darvo"] = 0.45  # a benign row that a low darvo threshold would flag
         scores.append(row_scores)
-    tuned = tune_thresholds(rows, scores, rounds=2, say=lambda _line: None)
-    assert 0.45 < tuned["darvo"] <= 0.62
-    assert tuned["toxic"] <= 0.62
-    assert tuned["crisis"] <= 0.62
+    for per_label in (False, True):
+        tuned = tune_thresholds(rows, scores, per_label=per_label, rounds=2,
+                                say=lambda _line: None)
+        assert 0.45 < tuned["darvo"] <= 0.62
+        assert tuned["toxic"] <= 0.62
+        assert tuned["crisis"] <= 0.62
+
+
+def test_the_default_tuning_shares_one_threshold_and_per_label_may_differ():
+    from moderation.evaluation import Row, tune_thresholds
+    from moderation.types import HARMFUL
+
+    rows, scores = [], []
+    for i in range(60):
+        label = ["supportive", "neutral", "darvo", "toxic"][i % 4]
+        rows.append(Row(f"r{i}", f"plain words number {i}", None, label))
+        row_scores = dict.fromkeys(COMMUNITY_LABELS, 0.05)
+        if label in ("darvo", "toxic"):
+            row_scores[label] = 0.85 if label == "darvo" else 0.3
+        if label == "supportive" and i % 8 == 0:
+            row_scores["darvo"] = 0.6  # darvo alone would be best with a high threshold
+        scores.append(row_scores)
+    shared = tune_thresholds(rows, scores, say=lambda _line: None)
+    assert len({shared[label] for label in HARMFUL}) == 1
+    assert shared["guarded"] >= shared["toxic"]
+    per_label = tune_thresholds(rows, scores, per_label=True, say=lambda _line: None)
+    assert per_label["darvo"] > 0.6 and per_label["toxic"] <= 0.3
 
 
 def test_stratified_folds_spread_every_label_and_cover_each_row_once():

@@ -13,6 +13,8 @@ EVAL_DIR = REPO_ROOT.parent / "shared" / "moderation-eval"
 EVAL_PATHS = (EVAL_DIR / "dev.jsonl", EVAL_DIR / "dev-real.jsonl")
 VALIDATION_PATH = REPO_ROOT / "moderation" / "data" / "validation.jsonl"
 SECOND_VALIDATION_PATH = REPO_ROOT / "moderation" / "data" / "validation-2.jsonl"
+THIRD_VALIDATION_PATH = REPO_ROOT / "moderation" / "data" / "validation-3.jsonl"
+VALIDATION_PATHS = (VALIDATION_PATH, SECOND_VALIDATION_PATH, THIRD_VALIDATION_PATH)
 
 FIELDS = ["id", "parent", "text", "label", "note"]
 LABELS = {
@@ -102,12 +104,12 @@ def test_no_overlap_with_the_evaluation_sets(rows):
         # never in a user's clone: only this check needs them.
         pytest.skip(f"evaluation sets not found ({', '.join(missing)}); this check needs ../shared")
     eval_texts = {_fold(row["text"]) for path in EVAL_PATHS for row in _load(path)}
-    ours = [*rows, *_load(VALIDATION_PATH), *_load(SECOND_VALIDATION_PATH)]
+    ours = [*rows, *(row for path in VALIDATION_PATHS for row in _load(path))]
     overlap = [row["id"] for row in ours if _fold(row["text"]) in eval_texts]
     assert overlap == []
 
 
-@pytest.mark.parametrize("path", [VALIDATION_PATH, SECOND_VALIDATION_PATH], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", VALIDATION_PATHS, ids=lambda p: p.name)
 def test_no_overlap_with_the_validation_sets(rows, path):
     validation = {_fold(row["text"]) for row in _load(path)}
     overlap = [row["id"] for row in rows if _fold(row["text"]) in validation]
@@ -126,6 +128,20 @@ def test_the_second_validation_set_is_well_formed_and_apart_from_the_first():
     assert set(counts) == LABELS and min(counts.values()) >= 25
     first = {_fold(row["text"]) for row in _load(VALIDATION_PATH)}
     assert len({_fold(row["text"]) for row in rows} - first) == len(rows)
+
+
+def test_the_third_validation_set_is_well_formed_and_apart_from_the_others():
+    rows = _load(THIRD_VALIDATION_PATH)
+    assert len(rows) >= 400
+    numbers = [int(row["id"].removeprefix("vc-")) for row in rows]
+    assert numbers == sorted(set(numbers)) and all(row["id"].startswith("vc-") for row in rows)
+    for row in rows:
+        assert list(row) == FIELDS, row["id"]
+        assert row["label"] in LABELS, row["id"]
+    counts = Counter(row["label"] for row in rows)
+    assert set(counts) == LABELS and min(counts.values()) >= 25
+    others = {_fold(row["text"]) for path in VALIDATION_PATHS[:2] for row in _load(path)}
+    assert len({_fold(row["text"]) for row in rows} - others) == len(rows)
 
 
 def test_validation_set_is_well_formed():
