@@ -276,6 +276,7 @@ MIN_CRISIS_RECALL = 0.96
 # The crisis head's threshold (1.01: off, the community model's crisis score alone), and the
 # most extra benign escalations it may add on the validation rows (a fraction of them).
 HEAD_BENIGN_BUDGET = 0.01
+RULE_FLOOR_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 CRISIS_HEAD_GRID = (*(round(0.5 + 0.05 * i, 2) for i in range(10)), 0.97, 0.99, 1.01)
 
 
@@ -411,10 +412,12 @@ def tune_thresholds(
         current = _per_label_search(dict(DEFAULT_THRESHOLDS), evaluate, rounds, say)
     else:
         current = _shared_search(dict(DEFAULT_THRESHOLDS), evaluate, say)
+    current = _rule_floor_search(current, evaluate, say)
     current.update(_crisis_thresholds(rows, scores, current, evaluate))
     final = evaluate(current)
     say(format_report(final, targets=True).replace("== tune", f"== {source}"))
-    return {label: current[label] for label in (*HARMFUL, CRISIS, CRISIS_EMBEDDING, "guarded")}
+    return {label: current[label]
+            for label in (*HARMFUL, CRISIS, CRISIS_EMBEDDING, "guarded", "rule_floor")}
 
 
 def _shared_search(
@@ -432,6 +435,22 @@ def _shared_search(
                 best_utility, best = utility, candidate
     say(f"shared threshold {best[HARMFUL[0]]}, guarded {best['guarded']}: "
         f"utility {best_utility:.4f}")
+    return best
+
+
+def _rule_floor_search(
+    current: dict[str, float],
+    evaluate: Callable[[dict[str, float]], Report],
+    say: Callable[[str], None],
+) -> dict[str, float]:
+    """The model score under which a hold rule's hit does not count (0: every hit counts)."""
+    best_utility, best = None, current
+    for value in RULE_FLOOR_GRID:
+        candidate = {**current, "rule_floor": value}
+        utility = _utility(evaluate(candidate))
+        if best_utility is None or utility > best_utility + 1e-9:
+            best_utility, best = utility, candidate
+    say(f"rule floor {best['rule_floor']}: utility {best_utility:.4f}")
     return best
 
 

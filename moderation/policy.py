@@ -11,7 +11,10 @@ How it decides
    ``escalate=True``. Crisis is not a violation: on its own the post is published (the
    author sees crisis resources, moderators see it in the urgent lane).
 4. Harmful evidence - a ``hold`` rule, or a community-model score at the label's threshold:
-   HOLD with that category. A ``publish_guard`` rule ("it's not your fault", "proud of
+   HOLD with that category. A hold rule does not count when the community model is sure the
+   text is harmless (its strongest harmful score under ``thresholds["rule_floor"]``): on the
+   validation sets 9 of the 10 benign posts a hold rule caught scored under 0.2, against 1 of
+   the 101 harmful ones. A ``publish_guard`` rule ("it's not your fault", "proud of
    you") raises the bar for model-only evidence to ``thresholds["guarded"]``; it never
    cancels a rule hit. A crisis post gets the same higher bar: someone in crisis writing
    about what was done to them must not be held as if they were the aggressor.
@@ -53,20 +56,22 @@ from moderation.types import (
 # moderation/data/validation-2.jsonl moderation/data/validation-3.jsonl`: the shipped model's
 # scores on the three blind validation sets (1,244 rows, written apart from the training data),
 # rules included; never tuned on the dev sets. One threshold is shared by the six harmful
-# labels (it did better on held-out sets than one per label, README). The crisis head's
-# threshold follows the rule in evaluation._crisis_thresholds.
+# labels (it did better on held-out sets than one per label, README), then the rule floor;
+# the crisis head's threshold follows the rule in evaluation._crisis_thresholds.
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    "nc_shaming": 0.85,
-    "victim_blaming": 0.85,
-    "guilt_tripping": 0.85,
-    "darvo": 0.85,
-    "invalidation": 0.85,
-    "toxic": 0.85,
+    "nc_shaming": 0.75,
+    "victim_blaming": 0.75,
+    "guilt_tripping": 0.75,
+    "darvo": 0.75,
+    "invalidation": 0.75,
+    "toxic": 0.75,
     "crisis": 0.55,
     # the crisis head on frozen sentence embeddings (either score escalates)
     CRISIS_EMBEDDING: 0.9,
     # model-only harmful evidence when a publish_guard rule matched (or the post is a crisis)
-    "guarded": 0.85,
+    "guarded": 0.9,
+    # a hold rule counts only when the model's strongest harmful score reaches this
+    "rule_floor": 0.2,
     # Detoxify on the writer's words to the reader, with nothing else
     "toxicity_alone": 0.97,
     # Detoxify score that makes a borderline community "toxic" score count ...
@@ -213,7 +218,15 @@ def decide(
     for hit in blocks:
         reasons.append(f'blocked: rule {hit.rule_id} matched "{hit.phrase}" ({hit.why})')
         evidence[hit.category] = max(evidence.get(hit.category, 0.0), 2.0)
+    strongest = max((scores.get(label, 0.0) for label in HARMFUL), default=0.0)
+    model_is_sure_it_is_harmless = bool(community_scores) and strongest < limits["rule_floor"]
     for hit in holds:
+        if model_is_sure_it_is_harmless:
+            reasons.append(
+                f'not counted: rule {hit.rule_id} matched "{hit.phrase}", but the community '
+                f"model's strongest harmful score is {_fmt(strongest)}"
+            )
+            continue
         reasons.append(f'{hit.category}: rule {hit.rule_id} matched "{hit.phrase}" ({hit.why})')
         evidence[hit.category] = max(evidence.get(hit.category, 0.0), RULE_STRENGTH)
         rule_labels.append(hit.category)

@@ -25,6 +25,7 @@ TEST_THRESHOLDS = {
     "crisis": 0.5,
     "crisis_embedding": 0.5,
     "guarded": 0.85,
+    "rule_floor": 0.0,  # every rule hit counts here; tests/moderation/test_policy.py tries the floor
     "toxicity_alone": 0.97,
     "toxicity_support": 0.7,
     "support_margin": 0.6,

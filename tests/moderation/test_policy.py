@@ -278,7 +278,7 @@ def test_every_category_has_a_kind_nudge():
 def test_rule_hit_from_a_custom_rule_set_is_honoured():
     hit = RuleHit("custom.rule", "darvo", "hold", "tricky words", "Reason.")
     verdict = decide(
-        Item("c", "tricky words"), parse("tricky words"), [hit], scores(), TEST_THRESHOLDS
+        Item("c", "tricky words"), parse("tricky words"), [hit], scores(), None, TEST_THRESHOLDS
     )
     assert verdict.category == "darvo"
     assert 'darvo: rule custom.rule matched "tricky words" (Reason.)' in verdict.reasons
@@ -288,3 +288,25 @@ def test_an_attack_on_the_reader_that_mentions_self_harm_is_held_not_published_a
     text = "You should have died when you took the overdose."
     verdict = run(text, scores(toxic=0.7, crisis=0.9))
     assert verdict.decision is Decision.HOLD and verdict.category == "toxic"
+
+
+def test_a_hold_rule_does_not_count_when_the_model_is_sure_the_text_is_harmless():
+    floor = {"rule_floor": 0.2}
+    released = run("Honestly, you made your bed.", thresholds=floor)
+    assert released.decision is Decision.PUBLISH and released.category is None
+    assert any(reason.startswith("not counted: rule nc_shaming.made_your_bed")
+               and "0.02" in reason for reason in released.reasons)
+
+    held = run("Honestly, you made your bed.", scores(darvo=0.25), thresholds=floor)
+    assert held.decision is Decision.HOLD and held.category == "nc_shaming"
+
+
+def test_the_rule_floor_never_releases_a_block_or_a_crisis_or_a_post_without_a_model():
+    floor = {"rule_floor": 0.9}
+    assert run("I will find you and you will regret it.", thresholds=floor).decision is (
+        Decision.BLOCK)
+    crisis = run("I keep thinking about ending my life tonight.", thresholds=floor)
+    assert crisis.escalate
+    unscored = run("Honestly, you made your bed.", {}, thresholds=floor,
+                   unavailable="no checkpoint")
+    assert unscored.decision is Decision.HOLD
