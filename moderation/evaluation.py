@@ -420,21 +420,32 @@ def tune_thresholds(
             for label in (*HARMFUL, CRISIS, CRISIS_EMBEDDING, "guarded", "rule_floor")}
 
 
+def _best_of(
+    candidates: Iterable[dict[str, float]], evaluate: Callable[[dict[str, float]], Report]
+) -> tuple[dict[str, float], float]:
+    """The candidate with the highest utility (the first of equals) and that utility."""
+    best: tuple[dict[str, float], float] | None = None
+    for candidate in candidates:
+        utility = _utility(evaluate(candidate))
+        if best is None or utility > best[1] + 1e-9:
+            best = (candidate, utility)
+    if best is None:
+        raise ValueError("no candidate thresholds")
+    return best
+
+
 def _shared_search(
     current: dict[str, float],
     evaluate: Callable[[dict[str, float]], Report],
     say: Callable[[str], None],
 ) -> dict[str, float]:
     """One threshold for every harmful label, and the guarded bar (at least that threshold)."""
-    best_utility, best = None, current
-    for value in TUNE_GRID:
-        for guard in GUARD_GRID:
-            candidate = {**current, **dict.fromkeys(HARMFUL, value), "guarded": max(guard, value)}
-            utility = _utility(evaluate(candidate))
-            if best_utility is None or utility > best_utility + 1e-9:
-                best_utility, best = utility, candidate
-    say(f"shared threshold {best[HARMFUL[0]]}, guarded {best['guarded']}: "
-        f"utility {best_utility:.4f}")
+    best, utility = _best_of(
+        ({**current, **dict.fromkeys(HARMFUL, value), "guarded": max(guard, value)}
+         for value in TUNE_GRID for guard in GUARD_GRID),
+        evaluate,
+    )
+    say(f"shared threshold {best[HARMFUL[0]]}, guarded {best['guarded']}: utility {utility:.4f}")
     return best
 
 
@@ -444,13 +455,9 @@ def _rule_floor_search(
     say: Callable[[str], None],
 ) -> dict[str, float]:
     """The model score under which a hold rule's hit does not count (0: every hit counts)."""
-    best_utility, best = None, current
-    for value in RULE_FLOOR_GRID:
-        candidate = {**current, "rule_floor": value}
-        utility = _utility(evaluate(candidate))
-        if best_utility is None or utility > best_utility + 1e-9:
-            best_utility, best = utility, candidate
-    say(f"rule floor {best['rule_floor']}: utility {best_utility:.4f}")
+    best, utility = _best_of(
+        ({**current, "rule_floor": value} for value in RULE_FLOOR_GRID), evaluate)
+    say(f"rule floor {best['rule_floor']}: utility {utility:.4f}")
     return best
 
 

@@ -116,32 +116,22 @@ def test_no_overlap_with_the_validation_sets(rows, path):
     assert overlap == []
 
 
-def test_the_second_validation_set_is_well_formed_and_apart_from_the_first():
-    rows = _load(SECOND_VALIDATION_PATH)
+@pytest.mark.parametrize(("path", "prefix"), [(SECOND_VALIDATION_PATH, "vb-"),
+                                            (THIRD_VALIDATION_PATH, "vc-")],
+                         ids=lambda value: getattr(value, "name", value))
+def test_a_later_validation_set_is_well_formed_and_apart_from_the_earlier_ones(path, prefix):
+    rows = _load(path)
     assert len(rows) >= 350
-    numbers = [int(row["id"].removeprefix("vb-")) for row in rows]
-    assert numbers == sorted(set(numbers)) and all(row["id"].startswith("vb-") for row in rows)
+    numbers = [int(row["id"].removeprefix(prefix)) for row in rows]
+    assert numbers == sorted(set(numbers)) and all(row["id"].startswith(prefix) for row in rows)
     for row in rows:
         assert list(row) == FIELDS, row["id"]
         assert row["label"] in LABELS, row["id"]
     counts = Counter(row["label"] for row in rows)
     assert set(counts) == LABELS and min(counts.values()) >= 25
-    first = {_fold(row["text"]) for row in _load(VALIDATION_PATH)}
-    assert len({_fold(row["text"]) for row in rows} - first) == len(rows)
-
-
-def test_the_third_validation_set_is_well_formed_and_apart_from_the_others():
-    rows = _load(THIRD_VALIDATION_PATH)
-    assert len(rows) >= 400
-    numbers = [int(row["id"].removeprefix("vc-")) for row in rows]
-    assert numbers == sorted(set(numbers)) and all(row["id"].startswith("vc-") for row in rows)
-    for row in rows:
-        assert list(row) == FIELDS, row["id"]
-        assert row["label"] in LABELS, row["id"]
-    counts = Counter(row["label"] for row in rows)
-    assert set(counts) == LABELS and min(counts.values()) >= 25
-    others = {_fold(row["text"]) for path in VALIDATION_PATHS[:2] for row in _load(path)}
-    assert len({_fold(row["text"]) for row in rows} - others) == len(rows)
+    earlier = VALIDATION_PATHS[: VALIDATION_PATHS.index(path)]
+    earlier_texts = {_fold(row["text"]) for other in earlier for row in _load(other)}
+    assert len({_fold(row["text"]) for row in rows} - earlier_texts) == len(rows)
 
 
 def test_validation_set_is_well_formed():
