@@ -194,7 +194,8 @@ def _tune_on_validation(args: argparse.Namespace) -> int:
         [parse(row.parent).plain if row.parent else None for row in rows],
     )
     suggested = evaluation.tune_thresholds(
-        rows, [dict(s) for s in scores], per_label=args.per_label, source=f"validation ({', '.join(p.name for p in paths)})"
+        rows, [dict(s) for s in scores], per_label=args.per_label,
+        source=f"validation ({', '.join(p.name for p in paths)})",
     )
     print(json.dumps(suggested, indent=2))
     return 0
