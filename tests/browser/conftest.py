@@ -120,7 +120,8 @@ def app_server(app):
 @pytest.fixture
 def page_for(browser, app_server):
     """``page_for(username)``: a new browser context signed in as that member (None: a
-    visitor). Confirm dialogs are accepted; CSP complaints collect in ``page.csp_errors``."""
+    visitor). Confirm dialogs are accepted (see ``accept_dialogs``); CSP complaints collect in
+    ``page.csp_errors``."""
     contexts = []
 
     def open_as(username: str | None):
@@ -131,7 +132,15 @@ def page_for(browser, app_server):
         page.on("console", lambda message: (
             page.csp_errors.append(message.text)
             if "Content Security Policy" in message.text else None))
-        page.on("dialog", lambda dialog: dialog.accept())
+        # Confirm dialogs are answered yes unless a test sets ``page.accept_dialogs = False``;
+        # every question asked is kept in ``page.dialogs``.
+        page.dialogs, page.accept_dialogs = [], True
+
+        def answer(dialog):
+            page.dialogs.append(dialog.message)
+            dialog.accept() if page.accept_dialogs else dialog.dismiss()
+
+        page.on("dialog", answer)
         page.set_default_timeout(10_000)
         if username is not None:
             page.goto(f"{app_server}/login")

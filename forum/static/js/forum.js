@@ -4,7 +4,10 @@
 
   // Ask before destructive or hard-to-undo actions (delete, block).
   document.addEventListener("submit", function (event) {
-    var question = event.target.getAttribute("data-confirm");
+    // The question is on the button (posts' buttons share the page's one form) or the form.
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) ||
+      event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       event.preventDefault();
     }
