@@ -120,7 +120,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from moderation import training
+    from moderation import calibration, training
 
     out = Path(args.out) if args.out else default_model_path()
     data = [Path(p) for p in args.data] if args.data else [training.DEFAULT_DATA]
@@ -131,6 +131,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         options["epochs"] = args.epochs
     if args.seed is not None:
         options["seed"] = args.seed
+    if not args.no_calibration:
+        options["validation_paths"] = calibration.default_validation_paths()
     try:
         if args.if_stale:
             training.ensure_community_model(out, data, **options)
@@ -249,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int)
     sub.add_argument(
         "--if-stale", action="store_true", help="only train when missing or the data changed"
+    )
+    sub.add_argument(
+        "--no-calibration", action="store_true",
+        help="keep the built-in thresholds instead of tuning them for this build on "
+        "moderation/data/validation*.jsonl",
     )
     sub.set_defaults(func=cmd_train)
 

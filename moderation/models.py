@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from moderation import crisis_head
+from moderation import calibration, crisis_head
 from moderation.types import COMMUNITY_LABELS
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,11 @@ class ScoringModel:
         uses_parent: bool = False,
         batch_size: int = BATCH_SIZE,
         extra_scorers: Mapping[str, Any] | None = None,
+        thresholds: Mapping[str, float] | None = None,
     ) -> None:
         self.detox = detox
+        # Thresholds tuned for this very build (moderation.calibration), or None.
+        self.thresholds = dict(thresholds) if thresholds else None
         # Further scores computed beside the model's own, by name: objects with
         # ``scores(texts) -> list[float]`` (the crisis head on frozen sentence embeddings).
         self.extra_scorers = dict(extra_scorers or {})
@@ -375,6 +378,7 @@ def _load_checkpoint_file(
         labels=classes if expect_labels is not None else None,
         uses_parent=uses_parent,
         extra_scorers=_load_crisis_head(file, stored_head, encoder_folder),
+        thresholds=calibration.thresholds_from_meta(extra) if expect_labels is not None else None,
     )
 
 

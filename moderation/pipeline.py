@@ -124,7 +124,8 @@ class Pipeline:
             Path(community_model_path) if community_model_path else default_model_path()
         )
         self.rules_path = Path(rules_path) if rules_path else None
-        self.thresholds = merged_thresholds(thresholds)
+        merged_thresholds(thresholds)  # an unknown key fails here, not at the first post
+        self._threshold_overrides = dict(thresholds or {})
         self._community_injected = community_model is not None
         self._community = _Slot(
             "community",
@@ -142,6 +143,19 @@ class Pipeline:
         self._rules: RuleSet | None = None
         self._rules_error: str | None = None
         self._toxicity_disabled_logged = False
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The built-in thresholds, then those tuned for the loaded community model's own
+        build (moderation.calibration), then any passed in: each overrides the one before."""
+        calibrated = getattr(self._community.model, "thresholds", None) or {}
+        return merged_thresholds({**calibrated, **self._threshold_overrides})
+
+    def thresholds_source(self) -> str:
+        model = self._community.model
+        if self._threshold_overrides:
+            return "given"
+        return "calibrated" if getattr(model, "thresholds", None) else "built-in"
 
     # --- loading -------------------------------------------------------------------------
 
@@ -246,6 +260,7 @@ class Pipeline:
                 "error": self._rules_error,
             },
             "thresholds": dict(self.thresholds),
+            "thresholds_source": self.thresholds_source(),
         }
 
     # --- screening -----------------------------------------------------------------------
@@ -279,6 +294,7 @@ class Pipeline:
             unavailable = [u or community_error for u in unavailable]
         toxicity_scores = self._score_toxicity(parsed)
         version = self._model_version(rules)
+        thresholds = self.thresholds
 
         verdicts = []
         for index, item in enumerate(items):
@@ -289,7 +305,7 @@ class Pipeline:
                     hits[index],
                     community_scores[index] if community_scores else None,
                     toxicity_scores[index] if toxicity_scores else None,
-                    self.thresholds,
+                    thresholds,
                     parent_hits=parent_hits[index],
                     unavailable=unavailable[index],
                     model_version=version,

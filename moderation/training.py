@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from moderation import crisis_head
+from moderation import calibration, crisis_head
 from moderation.dataset import Row, load_rows
 from moderation.noise import add_noise
 from moderation.text import to_plain_text
@@ -163,9 +163,14 @@ def train(
     epochs: int = DEFAULT_EPOCHS,
     seed: int = DEFAULT_SEED,
     use_parent: bool = DEFAULT_USE_PARENT,
+    validation_paths: Sequence[Path | str] | None = None,
     progress: Progress = print,
 ) -> TrainReport:
-    """Train on the JSONL files and save a Detoxify-format checkpoint at ``out_path``."""
+    """Train on the JSONL files and save a Detoxify-format checkpoint at ``out_path``.
+
+    With ``validation_paths`` the thresholds are tuned for this build on those files and kept
+    in the checkpoint (moderation.calibration) before it is put in place, so a server never
+    picks up the new weights with thresholds meant for other ones."""
     paths = [Path(p) for p in data_paths]
     examples = load_examples(paths)
     digest = data_sha256(paths)
@@ -175,9 +180,10 @@ def train(
     )
     head = fit_crisis_head(examples, digest, seed=seed, progress=progress)
     out = Path(out_path)
+    target = out.with_name(f".{out.name}.uncalibrated") if validation_paths else out
     save_checkpoint(
         model,
-        out,
+        target,
         meta={
             crisis_head.HEAD_KEY: head,
             "data_sha256": digest,
@@ -191,6 +197,12 @@ def train(
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         },
     )
+    if validation_paths:
+        try:
+            calibrate_checkpoint(target, validation_paths, progress=progress)
+            os.replace(target, out)
+        finally:
+            target.unlink(missing_ok=True)
     report = TrainReport(
         out_path=out,
         mode=mode,
@@ -380,8 +392,33 @@ def add_crisis_head(
         seed=int(meta.get("seed", DEFAULT_SEED)),
         progress=progress,
     )
-    checkpoint["nocontact"] = {**meta, crisis_head.HEAD_KEY: head}
+    # Thresholds tuned with the old head no longer fit: calibrate again.
+    kept = {key: value for key, value in meta.items() if key != calibration.META_KEY}
+    checkpoint["nocontact"] = {**kept, crisis_head.HEAD_KEY: head}
     _write_atomically(checkpoint, Path(path))
+
+
+def calibrate_checkpoint(
+    path: Path | str, validation_paths: Sequence[Path | str], *, progress: Progress = print
+) -> dict[str, float]:
+    """Tune the thresholds for the checkpoint at ``path`` on the validation files (scored the
+    way the pipeline scores posts) and keep them in its metadata; returns them."""
+    import torch
+
+    from moderation.models import load_community_model
+
+    paths = [Path(p) for p in validation_paths]
+    started = time.monotonic()
+    _say(progress, f"calibrating thresholds for this build on {', '.join(p.name for p in paths)}")
+    model = load_community_model(path)
+    thresholds = calibration.tune_for(model, paths, say=lambda line: _say(progress, line))
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    meta = checkpoint.get("nocontact") or {}
+    checkpoint["nocontact"] = {**meta, calibration.META_KEY: calibration.entry_for(thresholds, paths)}
+    _write_atomically(checkpoint, Path(path))
+    _say(progress, f"thresholds calibrated in {time.monotonic() - started:.0f} s: "
+                   + ", ".join(f"{key} {value:g}" for key, value in thresholds.items()))
+    return thresholds
 
 
 def predict_examples(model: Any, tokenizer: Any, examples: Sequence[Row], use_parent: bool):
@@ -462,12 +499,15 @@ def ensure_community_model(
     epochs: int = DEFAULT_EPOCHS,
     seed: int = DEFAULT_SEED,
     use_parent: bool = DEFAULT_USE_PARENT,
+    validation_paths: Sequence[Path | str] | None = None,
     progress: Progress = print,
 ) -> Path:
     """Return the checkpoint path, training first if it is missing or the data changed.
 
     The cache key is the training data's sha256 plus mode/epochs/seed/input and the recipe
-    version. A lock file keeps two processes from training the same checkpoint at once.
+    version. A lock file keeps two processes from training the same checkpoint at once. With
+    ``validation_paths``, a checkpoint whose thresholds were not tuned on exactly those files
+    is calibrated again (without retraining).
     """
     out = Path(out_path) if out_path is not None else default_model_path()
     paths = [Path(p) for p in (data_paths or [DEFAULT_DATA])]
@@ -485,6 +525,10 @@ def ensure_community_model(
             if not _head_is_current(out, wanted["data_sha256"]):
                 _say(progress, f"adding the crisis head to {out}")
                 add_crisis_head(out, paths, progress=progress)
+            if validation_paths and not calibration.is_current(
+                checkpoint_meta(out), validation_paths
+            ):
+                calibrate_checkpoint(out, validation_paths, progress=progress)
             _say(progress, f"community model up to date: {out}")
             return out
         _say(progress, f"building community model {out} (missing or data changed)")
@@ -495,6 +539,7 @@ def ensure_community_model(
             epochs=epochs,
             seed=seed,
             use_parent=use_parent,
+            validation_paths=validation_paths,
             progress=progress,
         )
     return out

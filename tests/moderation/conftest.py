@@ -7,11 +7,14 @@ can check batching (one predict call per screen) and what text the models were s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
 from moderation import COMMUNITY_LABELS, Item, Pipeline
+from tests.moderation.model_fixtures import TINY_ROWS
 
 LOW = 0.02
 # Fixed thresholds for the tests, so tuning the real defaults never breaks them.
@@ -119,3 +122,19 @@ def make_pipeline(community, general):
 
 def screen_one(pipeline: Pipeline, text, parent=None, item_id: str = "t1"):
     return pipeline.screen([Item(item_id, text, parent)])[0]
+
+
+@pytest.fixture
+def subset_data(tmp_path) -> Path:
+    """16 rows of tests/moderation/model_fixtures.TINY_ROWS: two of each harmful label and
+    crisis, two benign (for training a checkpoint quickly)."""
+    path = tmp_path / "subset.jsonl"
+    seen: dict[str, int] = {}
+    with path.open("w", encoding="utf-8") as handle:
+        for number, (parent, text, label) in enumerate(TINY_ROWS):
+            if seen.get(label, 0) >= 2:
+                continue
+            seen[label] = seen.get(label, 0) + 1
+            row = {"id": f"s{number}", "parent": parent, "text": text, "label": label, "note": ""}
+            handle.write(json.dumps(row) + "\n")
+    return path

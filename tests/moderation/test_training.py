@@ -27,21 +27,6 @@ def tiny_data(tmp_path) -> Path:
     return write_tiny_training_set(tmp_path / "tiny.jsonl")
 
 
-@pytest.fixture
-def subset_data(tmp_path) -> Path:
-    """16 rows: two of each harmful label and crisis, two benign."""
-    path = tmp_path / "subset.jsonl"
-    seen: dict[str, int] = {}
-    with path.open("w", encoding="utf-8") as handle:
-        for number, (parent, text, label) in enumerate(TINY_ROWS):
-            if seen.get(label, 0) >= 2:
-                continue
-            seen[label] = seen.get(label, 0) + 1
-            row = {"id": f"s{number}", "parent": parent, "text": text, "label": label, "note": ""}
-            handle.write(json.dumps(row) + "\n")
-    return path
-
-
 def write_rows(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
