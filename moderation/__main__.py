@@ -131,6 +131,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         options["epochs"] = args.epochs
     if args.seed is not None:
         options["seed"] = args.seed
+    if args.use_parent:
+        options["use_parent"] = True
     if not args.no_calibration:
         options["validation_paths"] = calibration.default_validation_paths()
     try:
@@ -249,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--mode", choices=("finetune", "frozen"))
     sub.add_argument("--epochs", type=int)
     sub.add_argument("--seed", type=int)
+    sub.add_argument(
+        "--use-parent", action="store_true",
+        help="train with the parent post as a second segment (its first 48 tokens)",
+    )
     sub.add_argument(
         "--if-stale", action="store_true", help="only train when missing or the data changed"
     )

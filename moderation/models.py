@@ -44,6 +44,9 @@ CHUNK_TOKENS = 400
 CHUNK_OVERLAP = 48
 # The longest a reply window may be when a parent post is passed as a second segment.
 PAIR_MAX_LENGTH = 512
+# A parent post passed as context is cut to its first this many tokens, in training and in
+# scoring alike: the opening says what the thread is about, and the cost stays bounded.
+PARENT_TOKENS = 48
 # Unitary's published checkpoints (the names Detoxify accepts).
 DETOXIFY_NAMES = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
 # Keys of a Detoxify checkpoint's config["arch"]["args"].
@@ -237,17 +240,33 @@ class ScoringModel:
 
         model, tokenizer = self.detox.model, self.detox.tokenizer
         model.eval()
+        limit = min(PAIR_MAX_LENGTH, self._max_tokens)
+        encoded = [encode_pair(tokenizer, seg[1], seg[2] or "", limit) for seg in segments]
+        width = max(len(ids) for ids, _ in encoded)
+        pad = tokenizer.pad_token_id or 0
         with torch.inference_mode():
-            inputs = tokenizer(
-                [seg[1] for seg in segments],
-                [seg[2] or "" for seg in segments],
-                return_tensors="pt",
-                truncation="only_second",
-                max_length=min(PAIR_MAX_LENGTH, self._max_tokens),
-                padding=True,
-            ).to(model.device)
+            inputs = {
+                "input_ids": torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in encoded]),
+                "token_type_ids": torch.tensor(
+                    [types + [0] * (width - len(types)) for _, types in encoded]
+                ),
+                "attention_mask": torch.tensor(
+                    [[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in encoded]
+                ),
+            }
             scores = torch.sigmoid(model(**inputs)[0]).cpu().tolist()
         return [dict(zip(self.labels, row, strict=True)) for row in scores]
+
+
+def encode_pair(tokenizer: Any, reply: str, parent: str, max_length: int) -> tuple[list, list]:
+    """Token ids and segment ids for (reply, parent): the parent cut to ``PARENT_TOKENS``,
+    then the reply cut to what is left of ``max_length``."""
+    parent_ids = tokenizer.encode(parent, add_special_tokens=False)[:PARENT_TOKENS]
+    encoded = tokenizer(
+        reply, tokenizer.decode(parent_ids), truncation="only_first", max_length=max_length
+    )
+    ids, types = encoded["input_ids"], encoded["token_type_ids"]
+    return ids, types
 
 
 # -- loading ---------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ of negatives/positives, the normalised plain text the pipeline shows the model, 
 rows rewritten with meaning-keeping noise in every epoch (``moderation.noise``). On the earlier
 1,077-1,468 rows, 5-fold cross-validation (``bench/compare_training.py``) chose lr 2e-4 over
 1e-4 and 5e-5, reply-only input over reply+parent (0.587 macro F1, twice the time) and
-fine-tuning over a frozen encoder with a linear head on [CLS] (0.478 against 0.820).
+fine-tuning over a frozen encoder with a linear head on [CLS] (0.478 against 0.820). On 7,625
+rows the parent as a second segment (first ``models.PARENT_TOKENS`` tokens), 2 epochs, ranked
+harm worse on all three validation sets than the reply alone with 3 (README).
 "finetune" trains every weight except the word embeddings; "frozen" trains the head only.
 
 Training is seeded: the same data, mode, epochs, seed and thread count give the same weights
@@ -44,6 +46,7 @@ from typing import Any
 
 from moderation import calibration, crisis_head
 from moderation.dataset import Row, load_rows
+from moderation.models import encode_pair
 from moderation.noise import add_noise
 from moderation.text import to_plain_text
 from moderation.types import BENIGN, COMMUNITY_LABELS, CRISIS, TRAINING_LABELS
@@ -592,9 +595,10 @@ def _fresh_model():
 def _encode(tokenizer, example: Row, use_parent: bool, max_length: int = MAX_TRAIN_TOKENS):
     """Token ids for one example: the reply, or (reply, parent) with the parent truncated."""
     if use_parent and example.parent:
-        reply_len = len(tokenizer.tokenize(example.text))
-        strategy = "only_second" if reply_len + 4 < max_length else "longest_first"
-        enc = tokenizer(example.text, example.parent, truncation=strategy, max_length=max_length)
+        ids, types = encode_pair(
+            tokenizer, to_plain_text(example.text), to_plain_text(example.parent), max_length
+        )
+        return {"input_ids": ids, "token_type_ids": types}
     else:
         # The same plain, normalised text the pipeline shows the model at inference.
         enc = tokenizer(to_plain_text(example.text), truncation=True, max_length=max_length)

@@ -246,3 +246,24 @@ def test_default_model_path_follows_the_environment(monkeypatch, tmp_path):
     assert training.default_model_path() == Path("instance/moderation/community.ckpt")
     monkeypatch.setenv("MODERATION_MODEL", str(tmp_path / "m.ckpt"))
     assert training.default_model_path() == tmp_path / "m.ckpt"
+
+
+def test_a_parent_is_cut_to_its_opening_and_the_reply_is_the_plain_text_scored_later():
+    from transformers import BertTokenizer
+
+    from moderation.dataset import Row
+    from moderation.text import to_plain_text
+
+    tokenizer = BertTokenizer.from_pretrained(str(training.encoder_dir()))
+    ids, types = models.encode_pair(tokenizer, "Good for you.", "mother " * 200, 256)
+    assert sum(types) == models.PARENT_TOKENS + 1  # the parent's opening and its [SEP]
+    ids, types = models.encode_pair(tokenizer, "boundary " * 400, "I went no contact.", 256)
+    assert len(ids) == 256 and tokenizer.decode(ids).endswith("i went no contact. [SEP]")
+    # Training sees the reply as the pipeline shows it to the model: its plain text.
+    row = Row(id="p1", text="**Proud** of you &amp; [your boundary](https://example.test).",
+              parent="_Day one_ of no contact.", label="supportive")
+    encoded = training._encode(tokenizer, row, use_parent=True)
+    expected, _ = models.encode_pair(
+        tokenizer, to_plain_text(row.text), to_plain_text(row.parent), training.MAX_TRAIN_TOKENS)
+    assert encoded["input_ids"] == expected
+    assert "**" not in tokenizer.decode(encoded["input_ids"])
