@@ -1,9 +1,9 @@
 """Thresholds fitted to the model that was actually built, kept in its checkpoint.
 
 The same data, recipe and seed give different weights on different CPUs (their floating-point
-kernels differ), and a few hundredths of score move many posts across a fixed threshold: on
-one 2-core machine the model `make model` built held 9-10 % of the validation sets' benign
-posts with the thresholds tuned on another machine's build, against 4-7 % there. So every build
+kernels differ: the tuner chose a shared harmful threshold of 0.85 for one machine's build and
+0.75 for another's), and retraining with moderators' exported decisions changes them on purpose.
+Thresholds fitted to other weights go stale without anyone noticing. So every build
 tunes its own thresholds on the blind validation sets (moderation/data/validation*.jsonl, never
 the dev sets) with the tuner `python -m moderation tune --validation` uses, and keeps them in the
 checkpoint's metadata. The pipeline uses them in place of policy.DEFAULT_THRESHOLDS; thresholds
