@@ -15,11 +15,12 @@ same procedure held out (tune on two sets, measure on the third), in README's mo
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from moderation.dataset import files_sha256
 
 META_KEY = "calibration"
 # Bump when the tuner or the policy changes how thresholds are chosen or used.
@@ -33,12 +34,7 @@ def default_validation_paths() -> list[Path]:
 
 
 def validation_sha256(paths: Sequence[Path | str]) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        data = Path(path).read_bytes()
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
-    return digest.hexdigest()
+    return files_sha256(paths)
 
 
 def thresholds_from_meta(meta: Mapping[str, Any] | None) -> dict[str, float] | None:

@@ -7,7 +7,9 @@ is the post replied to (or null) and ``label`` applies to ``text`` only. A bad l
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,3 +61,14 @@ def load_rows(path: str | Path, *, require_text: bool = False) -> list[Row]:
                 )
             )
     return rows
+
+
+def files_sha256(paths: Sequence[str | Path]) -> str:
+    """One hash of the files' contents, in order (each prefixed by its length): the key that
+    says whether a model or its thresholds were built from exactly these files."""
+    digest = hashlib.sha256()
+    for path in paths:
+        data = Path(path).read_bytes()
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import os
 import random
 import time
@@ -45,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from moderation import calibration, crisis_head
-from moderation.dataset import Row, load_rows
+from moderation.dataset import Row, files_sha256, load_rows
 from moderation.models import encode_pair
 from moderation.noise import add_noise
 from moderation.text import to_plain_text
@@ -136,12 +135,7 @@ def load_examples(paths: Sequence[Path | str]) -> list[Row]:
 
 def data_sha256(paths: Sequence[Path | str]) -> str:
     """Hash of the training files' contents, in order."""
-    digest = hashlib.sha256()
-    for path in paths:
-        data = Path(path).read_bytes()
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
-    return digest.hexdigest()
+    return files_sha256(paths)
 
 
 def targets(examples: Sequence[Row]) -> list[list[float]]:

@@ -126,16 +126,28 @@ ADVERSARIAL = {
 }
 
 
-@pytest.mark.parametrize("name", list(ADVERSARIAL))
-def test_100_kb_of_anything_is_screened_in_linear_time(name):
-    """No nested quantifiers over the same characters: 100 KB costs well under 100 ms of CPU
-    (time.thread_time: this thread's CPU, not the wall clock other processes share)."""
-    text = ADVERSARIAL[name]
-    assert len(text) >= 99_000
-    privacy.first_names()  # the word list loads once per process, not per post
+def _best_cpu_seconds(text: str) -> float:
     best = float("inf")
     for _ in range(3):  # the best of three: a garbage collection is not the detector's cost
         started = time.thread_time()
         privacy.find_details(text)
         best = min(best, time.thread_time() - started)
-    assert best < 0.1, f"{name}: {best * 1000:.0f} ms"
+    return best
+
+
+@pytest.mark.parametrize("name", list(ADVERSARIAL))
+def test_100_kb_of_anything_is_screened_in_linear_time(name):
+    """No nested quantifiers over the same characters: 100 KB costs under 100 ms of CPU
+    (time.thread_time: this thread's CPU, not the wall clock other processes share). A slower
+    CPU may take longer (up to 146 ms was seen on one), so there it must cost no more than
+    ten times a quarter of the text (linear work costs four times, with this machine's noise up
+    to eight; quadratic work sixteen), and never half a second."""
+    text = ADVERSARIAL[name]
+    assert len(text) >= 99_000
+    privacy.first_names()  # the word list loads once per process, not per post
+    whole = _best_cpu_seconds(text)
+    if whole < 0.1:
+        return
+    quarter = _best_cpu_seconds(text[: len(text) // 4])
+    assert whole < 0.5 and whole < 10 * quarter, (
+        f"{name}: 100 KB {whole * 1000:.0f} ms, 25 KB {quarter * 1000:.0f} ms")
