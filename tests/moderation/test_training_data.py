@@ -14,7 +14,9 @@ EVAL_PATHS = (EVAL_DIR / "dev.jsonl", EVAL_DIR / "dev-real.jsonl")
 VALIDATION_PATH = REPO_ROOT / "moderation" / "data" / "validation.jsonl"
 SECOND_VALIDATION_PATH = REPO_ROOT / "moderation" / "data" / "validation-2.jsonl"
 THIRD_VALIDATION_PATH = REPO_ROOT / "moderation" / "data" / "validation-3.jsonl"
-VALIDATION_PATHS = (VALIDATION_PATH, SECOND_VALIDATION_PATH, THIRD_VALIDATION_PATH)
+FOURTH_VALIDATION_PATH = REPO_ROOT / "moderation" / "data" / "validation-4.jsonl"
+VALIDATION_PATHS = (VALIDATION_PATH, SECOND_VALIDATION_PATH, THIRD_VALIDATION_PATH,
+                    FOURTH_VALIDATION_PATH)
 
 FIELDS = ["id", "parent", "text", "label", "note"]
 LABELS = {
@@ -117,7 +119,8 @@ def test_no_overlap_with_the_validation_sets(rows, path):
 
 
 @pytest.mark.parametrize(("path", "prefix"), [(SECOND_VALIDATION_PATH, "vb-"),
-                                            (THIRD_VALIDATION_PATH, "vc-")],
+                                            (THIRD_VALIDATION_PATH, "vc-"),
+                                            (FOURTH_VALIDATION_PATH, "vd-")],
                          ids=lambda value: getattr(value, "name", value))
 def test_a_later_validation_set_is_well_formed_and_apart_from_the_earlier_ones(path, prefix):
     rows = _load(path)
