@@ -177,30 +177,24 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def _tune_on_validation(args: argparse.Namespace) -> int:
-    """Thresholds for a trained model, from its scores on the blind validation set."""
-    from moderation import evaluation
+    """Thresholds for a trained model, from its scores on the blind validation sets."""
+    from moderation import calibration
     from moderation.models import ModelUnavailable, load_community_model
-    from moderation.text import parse
 
     paths = [Path(p) for p in args.validation]
     if any("moderation-eval" in str(path) for path in paths):
         print("error: thresholds are never tuned on the dev sets", file=sys.stderr)
         return 2
-    rows = [row for path in paths for row in evaluation.load_rows(path)]
     try:
         model = load_community_model(args.model or default_model_path())
     except ModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # The text the pipeline shows the model: the parsed plain text of post and parent.
-    scores = model.predict(
-        [parse(row.text).plain for row in rows],
-        [parse(row.parent).plain if row.parent else None for row in rows],
-    )
-    suggested = evaluation.tune_thresholds(
-        rows, [dict(s) for s in scores], per_label=args.per_label,
-        source=f"validation ({', '.join(p.name for p in paths)})",
-    )
+    try:
+        suggested = calibration.tune_for(model, paths, per_label=args.per_label)
+    except (OSError, ValueError) as exc:  # a missing or malformed validation file
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(suggested, indent=2))
     return 0
 

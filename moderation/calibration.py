@@ -33,10 +33,6 @@ def default_validation_paths() -> list[Path]:
     return sorted(DATA_DIR.glob("validation*.jsonl"))
 
 
-def validation_sha256(paths: Sequence[Path | str]) -> str:
-    return files_sha256(paths)
-
-
 def thresholds_from_meta(meta: Mapping[str, Any] | None) -> dict[str, float] | None:
     """The calibrated thresholds a checkpoint's metadata holds, or None when it holds none
     that can be used (an older checkpoint, an unknown key or a value that is not a number
@@ -67,15 +63,20 @@ def is_current(meta: Mapping[str, Any] | None, paths: Sequence[Path | str]) -> b
     return (
         thresholds_from_meta(meta) is not None
         and isinstance(entry, Mapping)
-        and entry.get("validation_sha256") == validation_sha256(paths)
+        and entry.get("validation_sha256") == files_sha256(paths)
     )
 
 
 def tune_for(
-    model: Any, paths: Sequence[Path | str], say: Callable[[str], None] = print
+    model: Any,
+    paths: Sequence[Path | str],
+    *,
+    per_label: bool = False,
+    say: Callable[[str], None] = print,
 ) -> dict[str, float]:
     """Thresholds for a loaded community model, tuned on its scores for the validation rows
-    (the text and parent the pipeline shows the model: their parsed plain text)."""
+    (the text and parent the pipeline shows the model: their parsed plain text). The one path
+    for both calibration and `python -m moderation tune --validation`."""
     from moderation import evaluation
     from moderation.text import parse
 
@@ -88,7 +89,8 @@ def tune_for(
     )
     names = ", ".join(Path(p).name for p in paths)
     return evaluation.tune_thresholds(
-        rows, [dict(s) for s in scores], say=say, source=f"validation ({names})"
+        rows, [dict(s) for s in scores], per_label=per_label, say=say,
+        source=f"validation ({names})",
     )
 
 
@@ -97,6 +99,6 @@ def entry_for(thresholds: Mapping[str, float], paths: Sequence[Path | str]) -> d
     return {
         "version": CALIBRATION_VERSION,
         "thresholds": {key: float(value) for key, value in thresholds.items()},
-        "validation_sha256": validation_sha256(paths),
+        "validation_sha256": files_sha256(paths),
         "validation_files": [Path(p).name for p in paths],
     }

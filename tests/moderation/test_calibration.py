@@ -12,7 +12,7 @@ from moderation import calibration, models, training
 from moderation.pipeline import Pipeline
 from moderation.policy import DEFAULT_THRESHOLDS
 from moderation.types import Decision, Item
-from tests.moderation.conftest import TEST_THRESHOLDS, KeywordModel
+from tests.moderation.conftest import KeywordModel
 from tests.moderation.model_fixtures import TINY_ROWS
 
 pytestmark = pytest.mark.usefixtures("offline_hub")
@@ -125,7 +125,3 @@ def test_a_build_keeps_thresholds_tuned_for_itself(tmp_path, subset_data):
     # A refitted crisis head makes the thresholds stale.
     training.add_crisis_head(out, [subset_data], progress=None)
     assert calibration.thresholds_from_meta(training.checkpoint_meta(out)) is None
-
-
-def test_test_thresholds_name_only_known_keys():
-    assert set(TEST_THRESHOLDS) <= set(DEFAULT_THRESHOLDS)
